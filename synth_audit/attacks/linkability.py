@@ -1,0 +1,171 @@
+"""Linkability: can an attacker who holds two disjoint pieces of information about the same real
+person (columns A and columns B, e.g. from two other databases) link them through the release?
+
+Threat model (anonymeter, Giomi et al. 2023): for each target record the attacker finds the k nearest
+synthetic records using only columns A, and the k nearest using only columns B. If the two
+neighbourhoods share a synthetic record, the attacker links the two pieces: a success. The same attack
+on control records (never used to make the release) measures what linking the *population* allows;
+the baseline draws both neighbourhoods at random.
+
+Neighbours are *distinct synthetic points* in the attacker's column space, not synthetic rows: the k
+nearest points on columns A stand for every synthetic row that has those values, and likewise for B.
+The two pieces are linked when one synthetic row falls in both neighbourhoods. anonymeter instead takes
+the first k rows of an unstable sort, so when the release repeats a value (frequent for coarse
+attributes, and certain when it copies duplicated records) the two halves of one person land on
+arbitrary, different copies: on the randhie sample a verbatim copy of train scored a linkability risk
+of 0.18 that way, against 1.0 with ties kept. Without repeated values both definitions coincide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synth_audit.attacks._common import (
+    NAttacks,
+    assemble,
+    check_columns,
+    check_n_attacks,
+    pick_targets,
+)
+from synth_audit.data import AuditData
+from synth_audit.encoding import MixedEncoder, nearest_neighbors
+from synth_audit.errors import ConfigError
+from synth_audit.results import AttackResult
+
+__all__ = ["linkability_attack", "random_distinct"]
+
+OWNER = "LinkabilityAttack"
+
+
+def random_distinct(rng: np.random.Generator, n_rows: int, k: int, high: int) -> np.ndarray:
+    """``n_rows`` rows of ``k`` distinct integers in [0, high), uniformly, without an n×high matrix."""
+    k = min(k, high)
+    out = rng.integers(0, high, size=(n_rows, k))
+    if k == 1:
+        return out
+    for _ in range(1000):
+        srt = np.sort(out, axis=1)
+        bad = np.flatnonzero((np.diff(srt, axis=1) == 0).any(axis=1))
+        if bad.size == 0:
+            return out
+        out[bad] = rng.integers(0, high, size=(bad.size, k))
+    for i in np.flatnonzero((np.diff(np.sort(out, axis=1), axis=1) == 0).any(axis=1)):
+        out[i] = rng.choice(high, size=k, replace=False)
+    return out
+
+
+class _PointIndex:
+    """Distinct synthetic points on one column set, and which point each synthetic row is."""
+
+    def __init__(self, emb: np.ndarray):
+        self.points, first, self.inverse = np.unique(
+            emb, axis=0, return_index=True, return_inverse=True
+        )
+        self.inverse = self.inverse.reshape(-1)
+        self.representative = first  # one synthetic row per point
+
+
+def _links(pa: np.ndarray, pb: np.ndarray, pair_keys: np.ndarray, n_b: int) -> np.ndarray:
+    """Linked when some synthetic row is at one of the A points and one of the B points."""
+    keys = pa[:, :, None].astype(np.int64) * n_b + pb[:, None, :].astype(np.int64)
+    found = np.isin(keys.reshape(len(pa), -1), pair_keys)
+    return found.any(axis=1)
+
+
+def linkability_attack(
+    data: AuditData,
+    *,
+    aux_cols: tuple[list[str], list[str]] | list[list[str]],
+    n_neighbors: int = 1,
+    n_attacks: NAttacks = "all",
+    random_state: int | None = None,
+    confidence_level: float = 0.95,
+    encoder: MixedEncoder | None = None,
+    n_jobs: int | None = None,
+) -> AttackResult:
+    """Run the linkability attack on train (main), control (control) and at random (baseline)."""
+    n_attacks = check_n_attacks(n_attacks, OWNER)
+    if not isinstance(aux_cols, list | tuple) or len(aux_cols) != 2:
+        raise ConfigError(
+            f"The 'aux_cols' parameter of {OWNER} must be two lists of column names "
+            f"(the attacker's two pieces of information). Got {aux_cols!r}."
+        )
+    cols_a = check_columns(list(aux_cols[0]), data.columns, "aux_cols[0]", OWNER)
+    cols_b = check_columns(list(aux_cols[1]), data.columns, "aux_cols[1]", OWNER)
+    overlap = sorted(set(cols_a) & set(cols_b))
+    if overlap:
+        raise ConfigError(
+            f"The two 'aux_cols' sets of {OWNER} must be disjoint; both contain {overlap}. "
+            f"Put each column in one set only."
+        )
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int) or n_neighbors < 1:
+        raise ConfigError(
+            f"The 'n_neighbors' parameter of {OWNER} must be an int >= 1. Got {n_neighbors!r}."
+        )
+
+    rng = np.random.default_rng(random_state)
+    frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
+    enc = encoder or MixedEncoder(data.schema).fit(frames)
+    idx_a = _PointIndex(enc.transform(data.synthetic, cols_a))
+    idx_b = _PointIndex(enc.transform(data.synthetic, cols_b))
+    n_pb = len(idx_b.points)
+    pair_keys = np.unique(idx_a.inverse.astype(np.int64) * n_pb + idx_b.inverse)
+    n_syn = len(data.synthetic)
+    ka, kb = min(n_neighbors, len(idx_a.points)), min(n_neighbors, n_pb)
+
+    def attack(df: pd.DataFrame, role: str) -> tuple[np.ndarray, pd.DataFrame]:
+        rows = pick_targets(len(df), n_attacks, rng)
+        tgt = df.iloc[rows]
+        da, ia = nearest_neighbors(
+            enc.transform(tgt, cols_a), idx_a.points, ka, n_columns=len(cols_a), n_jobs=n_jobs
+        )
+        db, ib = nearest_neighbors(
+            enc.transform(tgt, cols_b), idx_b.points, kb, n_columns=len(cols_b), n_jobs=n_jobs
+        )
+        linked = _links(ia, ib, pair_keys, n_pb)
+        per = pd.DataFrame(
+            {
+                "role": role,
+                "record": rows,
+                "linked": linked,
+                "distance_a": da[:, 0],
+                "distance_b": db[:, 0],
+                "neighbor_a": idx_a.representative[ia[:, 0]],
+                "neighbor_b": idx_b.representative[ib[:, 0]],
+            }
+        )
+        return linked, per
+
+    linked_train, per_train = attack(data.train, "train")
+    n_total = len(linked_train)
+    # Baseline: k random synthetic rows on each side, expanded to their points like the attack's.
+    rand_a = idx_a.inverse[random_distinct(rng, n_total, n_neighbors, n_syn)]
+    rand_b = idx_b.inverse[random_distinct(rng, n_total, n_neighbors, n_syn)]
+    base = _links(rand_a, rand_b, pair_keys, n_pb)
+    if data.control is not None:
+        linked_ctrl, per_ctrl = attack(data.control, "control")
+        n_ctrl_s: float | None = float(linked_ctrl.sum())
+        n_ctrl_t: int | None = len(linked_ctrl)
+        per_record = pd.concat([per_train, per_ctrl], ignore_index=True)
+    else:
+        n_ctrl_s = n_ctrl_t = None
+        per_record = per_train
+    return assemble(
+        attack="linkability",
+        engine="native",
+        n_success=float(linked_train.sum()),
+        n_total=n_total,
+        n_baseline_success=float(base.sum()),
+        n_baseline_total=n_total,
+        n_control_success=n_ctrl_s,
+        n_control_total=n_ctrl_t,
+        confidence_level=confidence_level,
+        seed=random_state,
+        params={
+            "aux_cols": [cols_a, cols_b],
+            "n_neighbors": n_neighbors,
+            "n_attacks": n_attacks,
+        },
+        per_record=per_record,
+    )

@@ -1,0 +1,153 @@
+"""The audit configuration (``audit.toml``): validated whole, every problem reported at once.
+
+Unknown keys are rejected with their location, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from synth_audit.errors import ConfigError
+from synth_audit.schema import ColumnKind
+
+__all__ = [
+    "AuditConfig",
+    "DiagnosticsConfig",
+    "InferenceConfig",
+    "LinkabilityConfig",
+    "SinglingOutConfig",
+    "UtilityConfig",
+    "format_validation_error",
+    "load_audit_config",
+]
+
+NAttacks = int | Literal["all"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SinglingOutConfig(_Strict):
+    enabled: bool = True
+    modes: list[Literal["univariate", "multivariate"]] = Field(
+        default_factory=lambda: ["univariate", "multivariate"]  # type: ignore[arg-type]
+    )
+    n_attacks: int = Field(500, ge=1, description="predicates generated per mode")
+    n_cols: int = Field(3, ge=1, description="predicates per multivariate query")
+    max_attempts: int | None = Field(100_000, ge=1)
+
+
+class LinkabilityConfig(_Strict):
+    enabled: bool = True
+    aux_cols: list[list[str]] | None = Field(
+        None, description="two disjoint column lists; default: the usable columns split in half"
+    )
+    n_neighbors: int = Field(1, ge=1)
+    n_attacks: NAttacks = "all"
+
+    @field_validator("aux_cols")
+    @classmethod
+    def _two_sets(cls, v: list[list[str]] | None) -> list[list[str]] | None:
+        if v is not None and (len(v) != 2 or not all(v)):
+            raise ValueError('must be two non-empty lists of column names, e.g. [["age"], ["zip"]]')
+        return v
+
+    @field_validator("n_attacks")
+    @classmethod
+    def _positive(cls, v: NAttacks) -> NAttacks:
+        if isinstance(v, int) and v < 1:
+            raise ValueError('must be an integer >= 1 or "all"')
+        return v
+
+
+class InferenceConfig(_Strict):
+    enabled: bool = True
+    secrets: list[str] | Literal["all"] = "all"
+    aux_cols: list[str] | None = None
+    n_attacks: NAttacks = "all"
+    numeric_tolerance: float = Field(0.05, ge=0)
+    tolerance_mode: Literal["relative", "range"] = "relative"
+
+    @field_validator("n_attacks")
+    @classmethod
+    def _positive(cls, v: NAttacks) -> NAttacks:
+        if isinstance(v, int) and v < 1:
+            raise ValueError('must be an integer >= 1 or "all"')
+        return v
+
+
+class UtilityConfig(_Strict):
+    enabled: bool = True
+    metrics: list[str] = Field(
+        default_factory=lambda: ["marginals", "pairwise", "detection", "ml_efficacy"]
+    )
+    target: str | None = None
+
+
+class DiagnosticsConfig(_Strict):
+    dcr: bool = True
+
+
+class AuditConfig(_Strict):
+    seed: int = 42
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    engine: Literal["native", "anonymeter"] = "native"
+    n_jobs: int | None = Field(None, description="threads for neighbour search; None = all cores")
+    columns: dict[str, ColumnKind] = Field(default_factory=dict)
+    singling_out: SinglingOutConfig = Field(default_factory=SinglingOutConfig)  # type: ignore[arg-type]
+    linkability: LinkabilityConfig = Field(default_factory=LinkabilityConfig)  # type: ignore[arg-type]
+    inference: InferenceConfig = Field(default_factory=InferenceConfig)  # type: ignore[arg-type]
+    utility: UtilityConfig = Field(default_factory=UtilityConfig)  # type: ignore[arg-type]
+    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, source: str = "config") -> AuditConfig:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, source)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """All problems of a pydantic validation, one per line, located like TOML tables."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        where = ".".join(loc) if loc else "(top level)"
+        if len(loc) > 1:
+            where = f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key; remove it or check its spelling"
+        elif err["type"] == "enum":
+            msg = (
+                f"must be one of {err.get('ctx', {}).get('expected', '')}; got {err.get('input')!r}"
+            )
+        else:
+            msg = f"{err['msg']}; got {err.get('input')!r}"
+        lines.append(f"  - {where}: {msg}")
+    n = len(lines)
+    return f"{source} has {n} problem{'s' if n > 1 else ''}:\n" + "\n".join(lines)
+
+
+def load_audit_config(path: str | Path | None) -> AuditConfig:
+    """Read ``audit.toml``; ``None`` gives the defaults."""
+    if path is None:
+        return AuditConfig.model_validate({})
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(
+            f"Config file {str(p)!r} does not exist. Check the path given to --config."
+        )
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Config file {str(p)!r} is not valid TOML: {exc}.") from None
+    return AuditConfig.from_mapping(data, source=f"Config file {str(p)!r}")

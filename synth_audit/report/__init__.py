@@ -1,0 +1,1 @@
+"""Rendering an AuditReport: report.json, report.html and audit_card.md."""
