@@ -263,7 +263,9 @@ def singling_out_attack(
             f"The 'n_attacks' parameter of {OWNER} must be an int >= 1. Got {n_attacks!r}."
         )
     n_used = len(data.columns)
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or not 1 <= n_cols <= n_used:
+    if mode == "multivariate" and (
+        isinstance(n_cols, bool) or not isinstance(n_cols, int) or not 1 <= n_cols <= n_used
+    ):
         raise ConfigError(
             f"The 'n_cols' parameter of {OWNER} must be an int between 1 and the number of usable "
             f"columns ({n_used}). Got {n_cols!r}."
