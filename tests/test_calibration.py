@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -82,5 +83,5 @@ def test_risk_grows_with_leaked_fraction(
         for name, r in report.risks():
             series.setdefault(name, []).append(r.risk.residual)
     for name, values in series.items():
-        assert all(b > a for a, b in zip(values, values[1:])), (name, values)
+        assert all(b > a for a, b in pairwise(values)), (name, values)
     assert series["linkability"][0] == pytest.approx(0.0, abs=0.05)
