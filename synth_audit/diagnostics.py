@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from synth_audit.data import AuditData
-from synth_audit.encoding import MixedEncoder, nearest_neighbors
+from synth_audit.encoding import MixedEncoder, nearest_gower
 from synth_audit.results import AuditWarning, jsonable
 
 __all__ = ["DcrDiagnostic", "dcr_diagnostic"]
@@ -73,12 +73,8 @@ def dcr_diagnostic(
         return None
     cols = data.columns
     enc = encoder or MixedEncoder(data.schema).fit([data.train, data.synthetic, data.control])
-    syn = enc.transform(data.synthetic, cols)
-    tr = enc.transform(data.train, cols)
-    ct = enc.transform(data.control, cols)
-    d_tr, i_tr = nearest_neighbors(syn, tr, 1, n_columns=len(cols), n_jobs=n_jobs)
-    d_ct, _ = nearest_neighbors(syn, ct, 1, n_columns=len(cols), n_jobs=n_jobs)
-    d_tr, d_ct = d_tr[:, 0], d_ct[:, 0]
+    d_tr, i_tr = nearest_gower(data.synthetic, data.train, enc, cols, n_jobs=n_jobs)
+    d_ct, _ = nearest_gower(data.synthetic, data.control, enc, cols, n_jobs=n_jobs)
     eps = 1e-12
     closer = (d_tr < d_ct - eps).astype(float) + 0.5 * (np.abs(d_tr - d_ct) <= eps)
     n = len(closer)
@@ -112,7 +108,7 @@ def dcr_diagnostic(
             "synthetic_record": np.arange(n),
             "dcr_train": d_tr,
             "dcr_control": d_ct,
-            "closest_train": i_tr[:, 0],
+            "closest_train": i_tr,
         }
     )
     return DcrDiagnostic(

@@ -29,16 +29,18 @@ which is the same since all differences are 0 within the fitted frames).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 from synth_audit.schema import ColumnKind, Schema
 
-__all__ = ["MixedEncoder", "gower_matrix", "nearest_neighbors"]
+__all__ = ["MixedEncoder", "gower_matrix", "nearest_gower", "nearest_neighbors"]
 
 
 def _numeric_values(s: pd.Series) -> np.ndarray:
@@ -182,3 +184,140 @@ def gower_matrix(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> np.ndarray
     enc = MixedEncoder(schema).fit([a, b])
     ea, eb = enc.transform_pair(a, b)
     return np.abs(ea[:, None, :] - eb[None, :, :]).sum(axis=2) / max(enc.n_columns, 1)
+
+
+def _factorize_pair(
+    query: pd.DataFrame, cand: pd.DataFrame, col: str
+) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.concatenate([_category_keys(query[col]), _category_keys(cand[col])])
+    codes, _ = pd.factorize(keys)
+    return codes[: len(query)], codes[len(query) :]
+
+
+def _brute_l1(
+    q: np.ndarray, c: np.ndarray, budget: int = 4_000_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact 1-NN under L1 by chunked broadcasting (small groups)."""
+    n, g, d = len(q), len(c), max(q.shape[1], 1)
+    dist = np.empty(n)
+    idx = np.empty(n, dtype=np.int64)
+    step = max(1, budget // (g * d))
+    for s in range(0, n, step):
+        block = np.abs(q[s : s + step, None, :] - c[None, :, :]).sum(axis=2)
+        j = block.argmin(axis=1)
+        idx[s : s + step] = j
+        dist[s : s + step] = block[np.arange(len(j)), j]
+    return dist, idx
+
+
+def nearest_gower(
+    query: pd.DataFrame,
+    candidates: pd.DataFrame,
+    encoder: MixedEncoder,
+    columns: Sequence[str],
+    *,
+    max_groups: int = 2048,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nearest candidate (Gower over ``columns``) of every query row: ``(distances, indices)``.
+
+    Gower distance times the number of columns is ``L1(numeric part) + (number of categorical
+    mismatches)``. Candidates are grouped by their combination of low-cardinality categorical values;
+    for each query the group with the same combination is searched first (a KD-tree on the few
+    remaining dimensions), then groups that differ in m categories, but only for queries whose best
+    distance so far exceeds m: no group can beat a distance it cannot reach. The result is exact (the
+    same distances as a brute-force search; among equal distances any one index may be returned) and
+    avoids searching a one-hot space of dozens of dimensions, where trees degrade to brute force.
+    """
+    cols = list(columns)
+    n_cols = max(len(cols), 1)
+    if len(query) == 0 or len(candidates) == 0:
+        return np.zeros(len(query)), np.zeros(len(query), dtype=np.int64)
+    cat_cols = [c for c in cols if encoder.schema.kind(c).is_categorical]
+    coded = {c: _factorize_pair(query, candidates, c) for c in cat_cols}
+    # Mixed-radix integer keys stand for combinations of categories (np.unique on rows is slow).
+    group_cols: list[str] = []
+    qkey = np.zeros(len(query), dtype=np.int64)
+    ckey = np.zeros(len(candidates), dtype=np.int64)
+    radix = 1
+    for c in sorted(
+        cat_cols, key=lambda c: int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0)))
+    ):
+        card = int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0))) + 1
+        if radix * card > 2**62:
+            break
+        trial_c = ckey * card + coded[c][1]
+        if len(np.unique(trial_c)) > max_groups:
+            break
+        group_cols.append(c)
+        qkey, ckey, radix = qkey * card + coded[c][0], trial_c, radix * card
+    if not group_cols:
+        eq, ec = encoder.transform_pair(query, candidates, cols)
+        d, i = nearest_neighbors(eq, ec, 1, n_columns=n_cols, n_jobs=n_jobs)
+        return d[:, 0], i[:, 0]
+
+    rest = [c for c in cols if c not in group_cols]
+    if rest:
+        eq, ec = encoder.transform_pair(query, candidates, rest)
+    else:
+        eq, ec = np.zeros((len(query), 0)), np.zeros((len(candidates), 0))
+    uqk, q_inv = np.unique(qkey, return_inverse=True)
+    uck, c_inv = np.unique(ckey, return_inverse=True)
+    # Decode each distinct key back into its category codes to count mismatches between combos.
+    cards = [
+        int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0))) + 1 for c in group_cols
+    ]
+
+    def decode(keys: np.ndarray) -> np.ndarray:
+        out = np.empty((len(keys), len(cards)), dtype=np.int64)
+        rest_k = keys.copy()
+        for i in range(len(cards) - 1, -1, -1):
+            out[:, i] = rest_k % cards[i]
+            rest_k //= cards[i]
+        return out
+
+    hamming = (decode(uqk)[:, None, :] != decode(uck)[None, :, :]).sum(axis=2)
+    q_order = np.argsort(q_inv, kind="stable")
+    q_bounds = np.searchsorted(q_inv[q_order], np.arange(len(uqk) + 1))
+    c_order = np.argsort(c_inv, kind="stable")
+    c_bounds = np.searchsorted(c_inv[c_order], np.arange(len(uck) + 1))
+    best = np.full(len(query), np.inf)
+    arg = np.full(len(query), -1, dtype=np.int64)
+
+    def solve(g: int) -> None:
+        # Rows of different query combinations are disjoint, so threads never write the same cell.
+        rows_all = q_order[q_bounds[g] : q_bounds[g + 1]]
+        h_g = hamming[g]
+        for m in range(len(group_cols) + 1):
+            rows = rows_all[best[rows_all] > m]
+            if rows.size == 0:
+                break
+            hs = np.flatnonzero(h_g == m)
+            if hs.size == 0:
+                continue
+            if hs.size == 1:
+                members = c_order[c_bounds[hs[0]] : c_bounds[hs[0] + 1]]
+            else:
+                members = np.concatenate([c_order[c_bounds[h] : c_bounds[h + 1]] for h in hs])
+            if ec.shape[1] == 0:
+                d = np.zeros(rows.size)
+                j = np.zeros(rows.size, dtype=np.int64)
+            elif members.size * rows.size <= 200_000 or members.size < 64:
+                d, j = _brute_l1(eq[rows], ec[members])
+            else:
+                dd, jj = KDTree(ec[members], metric="manhattan").query(eq[rows], k=1)
+                d, j = dd[:, 0], jj[:, 0]
+            total = d + m
+            better = total < best[rows]
+            best[rows[better]] = total[better]
+            arg[rows[better]] = members[j[better]]
+
+    workers = os.cpu_count() or 1 if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
+    order = np.argsort(-(q_bounds[1:] - q_bounds[:-1]), kind="stable")  # big combos first
+    if workers > 1 and len(uqk) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(solve, order.tolist()))
+    else:
+        for g in order.tolist():
+            solve(g)
+    return best / n_cols, arg

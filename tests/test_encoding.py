@@ -99,3 +99,47 @@ def test_nearest_neighbors_exact(n_query: int, n_cand: int) -> None:
         full = np.abs(cand - query[i]).sum(axis=1) / 4
         assert dist[i] == pytest.approx(np.sort(full)[:3])
         assert math.isclose(full[idx[i, 0]], full.min())
+
+
+mixed_rows = st.tuples(
+    values,
+    st.one_of(st.none(), st.sampled_from(["a", "b", "c"])),
+    st.sampled_from(["p", "q"]),
+    st.one_of(st.none(), st.sampled_from(["u", "v", "w", "new"])),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(mixed_rows, min_size=1, max_size=25),
+    st.lists(mixed_rows, min_size=1, max_size=25),
+    st.integers(min_value=1, max_value=8),
+)
+def test_nearest_gower_is_exact(qr: list, cr: list, max_groups: int) -> None:
+    from synth_audit.encoding import nearest_gower
+
+    schema = Schema(
+        (
+            ColumnSpec("x", ColumnKind.NUMERIC),
+            ColumnSpec("c1", ColumnKind.CATEGORICAL),
+            ColumnSpec("c2", ColumnKind.BOOLEAN),
+            ColumnSpec("c3", ColumnKind.CATEGORICAL),
+        )
+    )
+
+    def frame(rs: list) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "x": [np.nan if r[0] is None else r[0] for r in rs],
+                "c1": pd.Series([r[1] for r in rs], dtype=object),
+                "c2": pd.Series([r[2] for r in rs], dtype=object),
+                "c3": pd.Series([r[3] for r in rs], dtype=object),
+            }
+        )
+
+    q, c = frame(qr), frame(cr)
+    enc = MixedEncoder(schema).fit([q, c])
+    full = gower_matrix(q, c, schema)
+    dist, idx = nearest_gower(q, c, enc, ["x", "c1", "c2", "c3"], max_groups=max_groups)
+    assert dist == pytest.approx(full.min(axis=1), abs=1e-12)
+    assert full[np.arange(len(q)), idx] == pytest.approx(full.min(axis=1), abs=1e-12)

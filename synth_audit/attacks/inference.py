@@ -31,7 +31,7 @@ from synth_audit.attacks._common import (
     pick_targets,
 )
 from synth_audit.data import AuditData
-from synth_audit.encoding import MixedEncoder, _numeric_values, nearest_neighbors
+from synth_audit.encoding import MixedEncoder, _numeric_values, nearest_gower
 from synth_audit.errors import ConfigError
 from synth_audit.results import AttackResult
 
@@ -122,7 +122,6 @@ def inference_attack(
         finite = allv[np.isfinite(allv)]
         value_range = float(finite.max() - finite.min()) if finite.size else 0.0
     syn_secret = data.synthetic[secret].to_numpy(dtype=object)
-    syn_emb = enc.transform(data.synthetic, aux)
 
     def judge(guess: np.ndarray, truth: pd.Series) -> np.ndarray:
         return correct_guesses(
@@ -134,42 +133,42 @@ def inference_attack(
             value_range=value_range,
         )
 
-    def attack(df: pd.DataFrame, role: str) -> tuple[np.ndarray, pd.DataFrame]:
-        rows = pick_targets(len(df), n_attacks, rng)
-        tgt = df.iloc[rows]
-        dist, idx = nearest_neighbors(
-            enc.transform(tgt, aux), syn_emb, 1, n_columns=len(aux), n_jobs=n_jobs
-        )
-        guess = syn_secret[idx[:, 0]]
-        ok = judge(guess, tgt[secret])
-        per = pd.DataFrame(
-            {
-                "role": role,
-                "record": rows,
-                "secret": secret,
-                "guess": pd.Series(guess, dtype=object).astype(str),
-                "truth": tgt[secret].astype(str).to_numpy(),
-                "correct": ok,
-                "distance": dist[:, 0],
-                "neighbor": idx[:, 0],
-            }
-        )
-        return ok, per
-
-    ok_train, per_train = attack(data.train, "train")
-    n_total = len(ok_train)
-    # Baseline: the secret of a random synthetic record, for the same training targets.
-    base_rows = pick_targets(len(data.train), n_attacks, np.random.default_rng(rng.integers(2**63)))
-    base_guess = syn_secret[rng.integers(0, len(syn_secret), size=len(base_rows))]
-    ok_base = judge(base_guess, data.train[secret].iloc[base_rows])
+    # Targets: training records (the attack) and control records (the control attack), searched in
+    # one pass over the release.
+    parts = [("train", data.train, pick_targets(len(data.train), n_attacks, rng))]
+    base_rng = np.random.default_rng(rng.integers(2**63))
+    base_idx = rng.integers(0, len(syn_secret), size=len(parts[0][2]))
     if data.control is not None:
-        ok_ctrl, per_ctrl = attack(data.control, "control")
+        parts.append(("control", data.control, pick_targets(len(data.control), n_attacks, rng)))
+    targets = pd.concat([df.iloc[rows] for _, df, rows in parts], ignore_index=True)
+    dist, idx = nearest_gower(targets, data.synthetic, enc, aux, n_jobs=n_jobs)
+    guess = syn_secret[idx]
+    ok = judge(guess, targets[secret])
+    roles = np.concatenate([np.full(len(rows), role, dtype=object) for role, _, rows in parts])
+    per_record = pd.DataFrame(
+        {
+            "role": roles,
+            "record": np.concatenate([rows for _, _, rows in parts]),
+            "secret": secret,
+            "guess": pd.Series(guess, dtype=object).astype(str),
+            "truth": targets[secret].astype(str).to_numpy(),
+            "correct": ok,
+            "distance": dist,
+            "neighbor": idx,
+        }
+    )
+    is_train = roles == "train"
+    ok_train = ok[is_train]
+    n_total = len(ok_train)
+    # Baseline: the secret of a random synthetic record, for the same number of training targets.
+    base_rows = pick_targets(len(data.train), n_attacks, base_rng)
+    ok_base = judge(syn_secret[base_idx], data.train[secret].iloc[base_rows])
+    if data.control is not None:
+        ok_ctrl = ok[~is_train]
         n_cs: float | None = float(ok_ctrl.sum())
         n_ct: int | None = len(ok_ctrl)
-        per_record = pd.concat([per_train, per_ctrl], ignore_index=True)
     else:
         n_cs = n_ct = None
-        per_record = per_train
     return assemble(
         attack=f"inference[{secret}]",
         engine="native",

@@ -73,24 +73,85 @@ class Query:
 
 
 class _Columns:
-    """Column arrays of one frame: floats for numeric columns, int codes (-1 missing) otherwise."""
+    """Column arrays of one frame (floats for numeric columns, int codes with -1 for missing
+    otherwise) and sorted indexes, so that the rows matching a predicate are found by binary search.
+
+    A conjunction is evaluated from its most selective predicate: its matching rows are listed from
+    the index, and only those rows are tested against the other predicates. The cost is the size of
+    the smallest predicate's match set, not the size of the frame.
+    """
 
     def __init__(self, df: pd.DataFrame, numeric: set[str], codes: dict[str, dict[str, int]]):
         self.n = len(df)
+        self.codes = codes
         self.num: dict[str, np.ndarray] = {}
         self.cat: dict[str, np.ndarray] = {}
+        self._order: dict[str, np.ndarray] = {}
+        self._sorted: dict[str, np.ndarray] = {}
+        self._nan: dict[str, np.ndarray] = {}
         for c in df.columns:
             if c in numeric:
-                self.num[c] = _numeric_values(df[c])
+                x = _numeric_values(df[c])
+                self.num[c] = x
+                ok = np.flatnonzero(~np.isnan(x))
+                order = ok[np.argsort(x[ok], kind="stable")]
+                self._order[c], self._sorted[c] = order, x[order]
+                self._nan[c] = np.flatnonzero(np.isnan(x))
             else:
                 s = df[c]
                 mapped = s.astype(object).map(codes[c])
-                self.cat[c] = mapped.fillna(-2).to_numpy(dtype=np.int64)
-                self.cat[c][s.isna().to_numpy()] = -1
+                arr = mapped.fillna(-2).to_numpy(dtype=np.int64)
+                arr[s.isna().to_numpy()] = -1
+                self.cat[c] = arr
+                order = np.argsort(arr, kind="stable")
+                self._order[c], self._sorted[c] = order, arr[order]
 
-    def mask(self, p: Predicate, codes: dict[str, dict[str, int]]) -> np.ndarray:
+    def _code(self, p: Predicate) -> int:
+        return self.codes[p.column].get(str(p.value), -3)
+
+    def _span(self, p: Predicate) -> tuple[int, int] | None:
+        """Rows matching ``p`` as a slice [lo, hi) of the column's sort order (None: not a slice)."""
+        srt = self._sorted[p.column]
         if p.column in self.num:
-            x = self.num[p.column]
+            if p.op in ("isnull", "notnull", "!="):
+                return None
+            v = float(p.value)  # type: ignore[arg-type]
+            if p.op == "==":
+                return int(np.searchsorted(srt, v, "left")), int(np.searchsorted(srt, v, "right"))
+            if p.op == ">=":
+                return int(np.searchsorted(srt, v, "left")), len(srt)
+            if p.op == ">":
+                return int(np.searchsorted(srt, v, "right")), len(srt)
+            if p.op == "<=":
+                return 0, int(np.searchsorted(srt, v, "right"))
+            return 0, int(np.searchsorted(srt, v, "left"))
+        if p.op == "==":
+            code = self._code(p)
+        elif p.op == "isnull":
+            code = -1
+        else:
+            return None
+        return int(np.searchsorted(srt, code, "left")), int(np.searchsorted(srt, code, "right"))
+
+    def _size(self, p: Predicate) -> int:
+        span = self._span(p)
+        if span is not None:
+            return span[1] - span[0]
+        if p.column in self.num and p.op == "isnull":
+            return len(self._nan[p.column])
+        return self.n  # complements ('!=', 'notnull'): treated as unselective
+
+    def _rows(self, p: Predicate) -> np.ndarray:
+        span = self._span(p)
+        if span is not None:
+            return self._order[p.column][span[0] : span[1]]
+        if p.column in self.num and p.op == "isnull":
+            return self._nan[p.column]
+        return np.flatnonzero(self.mask(p))
+
+    def mask(self, p: Predicate, rows: np.ndarray | None = None) -> np.ndarray:
+        if p.column in self.num:
+            x = self.num[p.column] if rows is None else self.num[p.column][rows]
             if p.op == "isnull":
                 return np.isnan(x)
             if p.op == "notnull":
@@ -108,27 +169,27 @@ class _Columns:
                 if p.op == "<":
                     return x < v
                 return x > v
-        codes_arr = self.cat[p.column]
+        codes_arr = self.cat[p.column] if rows is None else self.cat[p.column][rows]
         if p.op == "isnull":
             return codes_arr == -1
         if p.op == "notnull":
             return codes_arr != -1
-        code = codes[p.column].get(str(p.value), -3)
+        code = self._code(p)
         if p.op == "==":
             return codes_arr == code
         return (codes_arr != code) & (codes_arr != -1)
 
-    def count(self, q: Query, codes: dict[str, dict[str, int]]) -> int:
-        m = np.ones(self.n, dtype=bool)
-        for p in q.predicates:
-            m &= self.mask(p, codes)
-        return int(m.sum())
+    def matches(self, q: Query) -> np.ndarray:
+        sizes = [self._size(p) for p in q.predicates]
+        first = int(np.argmin(sizes))
+        rows = self._rows(q.predicates[first])
+        for i, p in enumerate(q.predicates):
+            if i != first and rows.size:
+                rows = rows[self.mask(p, rows)]
+        return rows
 
-    def matches(self, q: Query, codes: dict[str, dict[str, int]]) -> np.ndarray:
-        m = np.ones(self.n, dtype=bool)
-        for p in q.predicates:
-            m &= self.mask(p, codes)
-        return np.flatnonzero(m)
+    def count(self, q: Query) -> int:
+        return int(self.matches(q).size)
 
 
 def _is_missing(v: object) -> bool:
@@ -214,13 +275,9 @@ def _size_correction(
     """anonymeter's control-size correction: fit successes(n) on subsamples of control, take the
     ratio of the model at the training size to the model at the control size."""
     n = ctrl.n
-    masks = []
-    for q in queries:
-        m = np.ones(n, dtype=bool)
-        for p in q.predicates:
-            m &= ctrl.mask(p, codes)
-        masks.append(m)
-    mat = np.array(masks, dtype=np.int32)  # queries × rows
+    mat = np.zeros((len(queries), n), dtype=np.int32)  # queries × rows
+    for i, q in enumerate(queries):
+        mat[i, ctrl.matches(q)] = 1
     sizes, succ = [], []
     for size in np.linspace(min(1000, n), n, 10).astype(int):
         for _ in range(5):
@@ -295,7 +352,7 @@ def singling_out_attack(
         for i in order:
             q = cands[i]
             attempts += 1
-            if q not in seen and syn_cols.count(q, codes) == 1:
+            if q not in seen and syn_cols.count(q) == 1:
                 seen.add(q)
                 queries.append(q)
                 if len(queries) >= n_attacks:
@@ -324,22 +381,56 @@ def singling_out_attack(
                 dup_cache[subset] = frame.duplicated(keep=False).to_numpy()
             return dup_cache[subset]
 
+        col_index = {c: i for i, c in enumerate(cols)}
+        isnan_syn = {c: np.isnan(syn_cols.num[c]) for c in numeric}
         while len(queries) < n_attacks and attempts < limit:
-            batch = min(1000, limit - attempts)
+            batch = min(256, limit - attempts)
             rows = rng.integers(0, len(syn), size=batch)
-            for r in rows:
-                chosen = rng.choice(cols, size=n_cols, replace=False).tolist()
-                attempts += 1
-                if duplicated_on(tuple(sorted(chosen)))[r]:
+            chosen = np.argsort(rng.random((batch, len(cols))), axis=1)[:, :n_cols]
+            subsets = [tuple(sorted(cols[j] for j in ch)) for ch in chosen]
+            keep = np.array(
+                [not duplicated_on(sub)[r] for sub, r in zip(subsets, rows, strict=True)],
+                dtype=bool,
+            )
+            cand = np.flatnonzero(keep)
+            # Matches of every candidate in the release at once: one boolean row per candidate,
+            # narrowed column by column (the same predicates _record_query writes down).
+            match = np.ones((cand.size, len(syn)), dtype=bool)
+            used = chosen[cand]
+            for c in cols:
+                which = np.flatnonzero((used == col_index[c]).any(axis=1))
+                if which.size == 0:
                     continue
-                q = _record_query(values, int(r), chosen, numeric, medians)
+                rr = rows[cand[which]]
+                if c in numeric:
+                    x = syn_cols.num[c]
+                    v = x[rr]
+                    nan_v = np.isnan(v)
+                    up = (v > medians[c]) & ~nan_v
+                    down = ~up & ~nan_v
+                    with np.errstate(invalid="ignore"):
+                        if up.any():
+                            match[which[up]] &= x[None, :] >= v[up][:, None]
+                        if down.any():
+                            match[which[down]] &= x[None, :] <= v[down][:, None]
+                    if nan_v.any():
+                        match[which[nan_v]] &= isnan_syn[c][None, :]
+                else:
+                    k = syn_cols.cat[c]
+                    match[which] &= k[None, :] == k[rr][:, None]
+            unique = match.sum(axis=1) == 1
+            done_at = batch
+            for pos in np.flatnonzero(unique):
+                i = int(cand[pos])
+                q = _record_query(values, int(rows[i]), list(subsets[i]), numeric, medians)
                 if q in seen:
                     continue
-                if syn_cols.count(q, codes) == 1:
-                    seen.add(q)
-                    queries.append(q)
-                    if len(queries) >= n_attacks:
-                        break
+                seen.add(q)
+                queries.append(q)
+                if len(queries) >= n_attacks:
+                    done_at = i + 1
+                    break
+            attempts += done_at
 
     extra: list[AuditWarning] = []
     if len(queries) < n_attacks:
@@ -355,7 +446,7 @@ def singling_out_attack(
     singled = []
     success_rows: list[tuple[int, str]] = []
     for q in queries:
-        m = train_cols.matches(q, codes)
+        m = train_cols.matches(q)
         ok = len(m) == 1
         singled.append(ok)
         if ok:
@@ -363,13 +454,13 @@ def singling_out_attack(
     n_success = int(np.sum(singled)) if singled else 0
 
     baseline = _random_queries(syn, n_attacks, q_cols, numeric, rng)
-    n_base = sum(train_cols.count(q, codes) == 1 for q in baseline)
+    n_base = sum(train_cols.count(q) == 1 for q in baseline)
 
     n_ctrl: float | None = None
     correction = 1.0
     if data.control is not None:
         ctrl_cols = _Columns(data.control[cols], numeric, codes)
-        n_ctrl = float(sum(ctrl_cols.count(q, codes) == 1 for q in queries))
+        n_ctrl = float(sum(ctrl_cols.count(q) == 1 for q in queries))
         if ctrl_cols.n != train_cols.n and queries:
             correction = _size_correction(ctrl_cols, queries, codes, train_cols.n, rng)
             n_ctrl *= correction

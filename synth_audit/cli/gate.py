@@ -1,0 +1,211 @@
+"""``synth-audit gate``: pass or fail a release on its report.json (for CI pipelines).
+
+Exit codes: 0 every checked risk is within the limit (and utility, when asked, is high enough);
+1 at least one check failed; 2 a usage error (missing or invalid report, a limit outside [0, 1], an
+unknown attack name).
+
+By default each risk's point estimate (``value``) is compared with ``--max-risk``; ``--conservative``
+compares the upper end of its confidence interval (``ci_high``) instead. A risk equal to the limit
+passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synth_audit.cli._common import EXIT_FAIL, EXIT_OK, add_command, make_console
+from synth_audit.errors import SynthAuditError, format_names
+
+if TYPE_CHECKING:
+    from synth_audit.report.model import AuditReport
+    from synth_audit.results import AttackResult
+
+__all__ = ["handle", "load_report", "register", "select_attacks"]
+
+DESCRIPTION = """\
+Check a report.json against limits: exit 0 when it passes, 1 when it fails, 2 on a usage error.
+
+examples:
+  synth-audit gate reports/release-1/report.json --max-risk 0.05
+  synth-audit gate report.json --max-risk 0.1 --conservative --attack linkability --attack inference
+  synth-audit gate report.json --max-risk 0.05 --min-utility 0.7
+"""
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    p = add_command(
+        subparsers, "gate", help="pass/fail a release on its report.json", description=DESCRIPTION
+    )
+    p.add_argument("report", metavar="REPORT.json", help="a report.json written by 'evaluate'")
+    p.add_argument(
+        "--max-risk",
+        required=True,
+        type=_fraction,
+        metavar="X",
+        help="largest acceptable risk, in [0, 1]",
+    )
+    p.add_argument(
+        "--conservative",
+        action="store_true",
+        help="compare the upper end of each risk's confidence interval instead of its estimate",
+    )
+    p.add_argument(
+        "--attack",
+        action="append",
+        metavar="NAME",
+        help=(
+            "check only this attack (repeatable): an exact name such as 'inference[health]', or a "
+            "family: 'singling_out', 'linkability', 'inference'"
+        ),
+    )
+    p.add_argument(
+        "--min-utility",
+        type=_fraction,
+        metavar="U",
+        help="smallest acceptable utility score, in [0, 1]",
+    )
+    p.set_defaults(handler=handle)
+
+
+def load_report(path: str | Path) -> AuditReport:
+    """Read and validate a report.json; every problem is a SynthAuditError (exit 2).
+
+    The file is checked before pandas and scipy are imported, so usage errors answer at once.
+    """
+    p = Path(path)
+    if not p.is_file():
+        what = "is a directory" if p.is_dir() else "does not exist"
+        raise SynthAuditError(f"The report {str(p)!r} {what}. Give the path of a report.json.")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SynthAuditError(
+            f"The report {str(p)!r} is not valid JSON ({exc}). Give a report.json written by "
+            f"'synth-audit evaluate'."
+        ) from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        what = (
+            f"a JSON {type(data).__name__}" if not isinstance(data, dict) else "no 'schema_version'"
+        )
+        raise SynthAuditError(
+            f"The report {str(p)!r} holds {what}; it is not a synth-audit report.json (an object "
+            f"with 'schema_version', 'attacks', ...). Give a report.json written by 'synth-audit evaluate'."
+        )
+    from synth_audit.report.model import AuditReport
+
+    try:
+        return AuditReport.from_dict(data)
+    except SynthAuditError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SynthAuditError(
+            f"The report {str(p)!r} is not a synth-audit report.json (missing or malformed "
+            f"{type(exc).__name__}: {exc})."
+        ) from None
+
+
+def select_attacks(
+    risks: list[tuple[str, AttackResult]], wanted: list[str] | None
+) -> list[tuple[str, AttackResult]]:
+    """The risks named by ``--attack`` (exact names or families); all of them when not given."""
+    if not wanted:
+        return risks
+    chosen: dict[str, AttackResult] = {}
+    unknown = []
+    for w in wanted:
+        hits = [
+            (n, r) for n, r in risks if n == w or n.startswith(w + "_") or n.startswith(w + "[")
+        ]
+        if not hits:
+            unknown.append(w)
+        chosen.update(hits)
+    if unknown:
+        available = format_names([n for n, _ in risks], limit=20) or "none"
+        raise SynthAuditError(
+            f"--attack names {format_names(unknown)}, which the report does not hold. Attacks in "
+            f"the report: {available}; families: 'singling_out', 'linkability', 'inference'."
+        )
+    return [(n, r) for n, r in risks if n in chosen]
+
+
+def handle(args: argparse.Namespace) -> int:
+    report = load_report(args.report)
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from synth_audit.report.card import fmt_pct
+
+    console = make_console()
+    checked = select_attacks(list(report.risks()), args.attack)
+    limit = float(args.max_risk)
+    basis = "upper CI bound" if args.conservative else "estimate"
+    failures: list[str] = []
+
+    table = Table(title=f"Gate: risk {basis} <= {fmt_pct(limit)}", title_justify="left")
+    for col, just in (
+        ("attack", "left"),
+        ("risk", "right"),
+        ("CI", "right"),
+        ("compared", "right"),
+        ("result", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for name, r in checked:
+        compared = r.risk.ci_high if args.conservative else r.risk.value
+        ok = compared <= limit
+        if not ok:
+            failures.append(
+                f"{name}: risk {fmt_pct(r.risk.value)} (CI {fmt_pct(r.risk.ci_low)} to "
+                f"{fmt_pct(r.risk.ci_high)}); its {basis} {fmt_pct(compared)} exceeds {fmt_pct(limit)}"
+            )
+        table.add_row(
+            Text(name),
+            fmt_pct(r.risk.value),
+            f"[{fmt_pct(r.risk.ci_low)}, {fmt_pct(r.risk.ci_high)}]",
+            fmt_pct(compared),
+            Text("pass", style="green") if ok else Text("FAIL", style="bold red"),
+        )
+    if checked:
+        console.print(table)
+    else:
+        failures.append(
+            "the report holds no attack results, so no risk can be shown to be within the limit"
+        )
+
+    if args.min_utility is not None:
+        score = report.utility_score
+        if score is None:
+            failures.append(
+                f"utility: the report has no utility score (utility was not measured), so the "
+                f"minimum {args.min_utility:.3f} cannot be shown to be met"
+            )
+        elif score < args.min_utility:
+            failures.append(
+                f"utility: score {score:.3f} is below the minimum {args.min_utility:.3f}"
+            )
+        else:
+            console.print(Text(f"utility: score {score:.3f} >= {args.min_utility:.3f}: pass"))
+
+    if failures:
+        console.print(Text(f"FAIL: {len(failures)} check(s) failed:", style="bold red"))
+        for f in failures:
+            console.print(Text(f"  - {f}"), soft_wrap=True)
+        return EXIT_FAIL
+    console.print(
+        Text(f"PASS: {len(checked)} risk(s) within {fmt_pct(limit)} ({basis}).", style="bold green")
+    )
+    return EXIT_OK

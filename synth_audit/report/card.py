@@ -1,0 +1,540 @@
+"""``audit_card.md``: a Markdown audit card a data protection officer can read, annotate and sign.
+
+The card is organised by the three anonymisation criteria of the Article 29 Working Party (Opinion
+05/2014: singling out, linkability, inference), then membership inference and utility. Every risk
+stands beside its baseline and control rates and counts, with a one-line reading in plain words.
+
+The plain-language texts (attack titles, threat models, readings) live here and are reused by
+:mod:`synth_audit.report.html`, so the two documents never explain the same number differently.
+
+Every string that comes from the user's data or configuration (column names, file paths, warning
+messages that quote them) goes through :func:`md_escape`, so a column named ``a|b`` or ``<script>``
+cannot break a table or inject markup into a renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from synth_audit.report.model import AuditReport
+from synth_audit.results import AttackResult, AuditWarning
+
+__all__ = [
+    "all_report_warnings",
+    "attack_family",
+    "attack_title",
+    "fmt_pct",
+    "md_escape",
+    "reading",
+    "render_audit_card",
+    "threat_model",
+]
+
+# Markdown punctuation that can start markup anywhere in a line. "_" only matters at a word's edge
+# (CommonMark ignores intraword underscores), so 'mental_health_index' stays readable.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~])|((?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+
+CRITERIA: tuple[tuple[str, str, str], ...] = (
+    (
+        "singling_out",
+        "Singling out",
+        "Can an attacker isolate one real person (a record that matches nobody else) using what the "
+        "release shows? Isolating a person is the first step towards re-identifying them, even without "
+        "a name.",
+    ),
+    (
+        "linkability",
+        "Linkability",
+        "Can an attacker connect two separate pieces of information about the same real person (say, "
+        "demographics from one source and health facts from another) through the release?",
+    ),
+    (
+        "inference",
+        "Inference",
+        "Can an attacker who knows some attributes of a real person deduce a further, secret attribute "
+        "from the release?",
+    ),
+)
+
+MEMBERSHIP_THREAT = (
+    "The attacker holds a person's full record and asks whether it was in the training data, using a "
+    "score computed from what the target exposes (the release, a model's outputs). Being a member can "
+    "itself be sensitive (for example, membership of a patient cohort). Strength is measured by the "
+    "area under the ROC curve (0.5 = guessing), the true-positive rate at low false-positive rates "
+    "(confident hits on a few people), and an empirical lower bound on the differential-privacy ε."
+)
+
+LIMITATIONS = (
+    "Every attack here is one specific, published attack (anonymeter's singling-out, linkability "
+    "and inference attacks; the membership attacks listed). Its success is a *lower bound* on what a "
+    "stronger or better-informed attacker could achieve: a low risk means these attacks failed, "
+    "not that no attack can succeed.",
+    "Risks are estimated from a finite number of attacks and carry confidence intervals; read the "
+    "upper bound of the interval when a conservative figure is needed.",
+    "The control set stands for the population. If it does not come from the same population as the "
+    "training data, or overlaps it, the risks are biased.",
+    "Distance-based figures (distance to closest record, exact copies) are *diagnostics, not proof of "
+    "privacy*: a release can be far from every training record and still leak attributes.",
+    "A result no better than its naive baseline carries a warning: such a figure cannot be read as "
+    "evidence of safety, only as an attack that found no signal.",
+)
+
+
+# ---- formatting --------------------------------------------------------------------------------
+
+
+def md_escape(value: object) -> str:
+    """Backslash-escape Markdown punctuation and flatten line breaks (safe in text and tables)."""
+    text = " ".join(str(value).split())
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    return "\\#" + text[1:] if text.startswith("#") else text
+
+
+def fmt_pct(x: float | None, *, digits: int | None = None) -> str:
+    """A rate as a percentage: two decimals below 10 %, one above; ``n/a`` for missing values."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    v = float(x) * 100
+    d = digits if digits is not None else (2 if abs(v) < 10 else 1)
+    return f"{v:.{d}f} %"
+
+
+def fmt_ci(lo: float | None, hi: float | None) -> str:
+    return f"[{fmt_pct(lo)}, {fmt_pct(hi)}]"
+
+
+def fmt_num(x: Any, digits: int = 4) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "n/a"
+        if x == int(x) and abs(x) < 1e15:
+            return f"{int(x):,}"
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def fmt_param(value: Any) -> str:
+    """A parameter value as compact text (lists and dicts as JSON)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float | int | bool) or value is None:
+        return fmt_num(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def all_report_warnings(report: AuditReport) -> list[AuditWarning]:
+    """Every warning of the report: :meth:`AuditReport.all_warnings` plus those of the membership
+    results (stored as plain strings in each ``MembershipResult.to_dict()``)."""
+    out = list(report.all_warnings())
+    for name, m in report.membership.items():
+        for w in m.get("warnings", ()) or ():
+            if isinstance(w, Mapping):
+                code, msg = str(w.get("code", "membership")), str(w.get("message", ""))
+            else:
+                code, msg = "membership", str(w)
+            out.append(AuditWarning(code, f"[{name}] {msg}"))
+    return out
+
+
+# ---- plain-language texts (shared with the HTML report) -----------------------------------------
+
+
+def attack_family(name: str) -> str:
+    """``singling_out``, ``linkability``, ``inference`` or ``other`` for a risk's name."""
+    if name.startswith("singling_out"):
+        return "singling_out"
+    if name.startswith("linkability"):
+        return "linkability"
+    if name.startswith("inference"):
+        return "inference"
+    return "other"
+
+
+def _secret(name: str, result: AttackResult | None = None) -> str:
+    if result is not None and "secret" in result.params:
+        return str(result.params["secret"])
+    m = re.fullmatch(r"inference\[(.*)\]", name, flags=re.S)
+    return m.group(1) if m else name
+
+
+def attack_title(name: str, result: AttackResult | None = None) -> str:
+    """A heading for a risk: "Singling out (multivariate)", "Inference of 'health'", ..."""
+    fam = attack_family(name)
+    if fam == "singling_out":
+        mode = name.removeprefix("singling_out").strip("_") or "univariate"
+        return f"Singling out ({mode})"
+    if fam == "linkability":
+        return "Linkability"
+    if fam == "inference":
+        return f"Inference of {_secret(name, result)!r}"
+    return name
+
+
+def threat_model(name: str, result: AttackResult | None = None) -> str:
+    """What the attacker knows, does and counts as a success, in plain words."""
+    p: Mapping[str, Any] = result.params if result is not None else {}
+    fam = attack_family(name)
+    if fam == "singling_out":
+        if "multivariate" in name:
+            n_cols = p.get("n_cols", 3)
+            return (
+                f"The attacker picks a synthetic record and {n_cols} of its attributes and writes a rule "
+                "that combines them (for example 'age ≥ 61 and site = 4 and income ≤ 900') that "
+                "matches exactly one synthetic record. The attack succeeds when the rule matches "
+                "exactly one real person of the training data: that person is singled out. The same "
+                "rules are tried on real people who were never used (control) to see how often they "
+                "isolate someone by chance; the baseline tries random rules."
+            )
+        return (
+            "The attacker looks for rare values in single columns of the release (a value that "
+            "occurs once, the smallest or largest value, the one missing value) and turns each into "
+            "a rule such as 'age ≥ 64'. The attack succeeds when the rule matches exactly one real "
+            "person of the training data. The same rules are tried on real people who were never "
+            "used (control); the baseline tries random rules."
+        )
+    if fam == "linkability":
+        aux = p.get("aux_cols")
+        k = p.get("n_neighbors", 1)
+        if isinstance(aux, list | tuple) and len(aux) == 2:
+            a = ", ".join(map(str, aux[0]))
+            b = ", ".join(map(str, aux[1]))
+            knows = f"one source gives the columns ({a}), another the columns ({b})"
+        else:
+            knows = "each source gives a different half of the columns"
+        return (
+            "The attacker holds two separate pieces of information about the same people: "
+            f"{knows}. For each person the attacker finds the {k} closest synthetic record(s) using "
+            "only the first piece and the closest using only the second; if one synthetic record is "
+            "among both, the attacker concludes that the two pieces belong to the same person. The "
+            "attack succeeds when that conclusion is right. Control: the same attack on real people "
+            "never used; baseline: neighbours drawn at random."
+        )
+    if fam == "inference":
+        secret = _secret(name, result)
+        aux = p.get("aux_cols")
+        knows = (
+            f"the columns {', '.join(map(str, aux))}"
+            if isinstance(aux, list | tuple) and aux
+            else "every other column"
+        )
+        if p.get("numeric_secret"):
+            tol = p.get("numeric_tolerance", 0.05)
+            mode = p.get("tolerance_mode", "relative")
+            within = (
+                f"within {fmt_pct(float(tol), digits=0)} of the true value"
+                if mode == "relative"
+                else f"within {fmt_pct(float(tol), digits=0)} of the column's range"
+            )
+            success = f"the guess is {within}"
+        else:
+            success = "the guess equals the true value"
+        return (
+            f"The attacker knows {knows} of a real person and wants to learn their {secret!r}. "
+            f"The attacker finds the closest synthetic record on the known columns and reads its "
+            f"{secret!r}. The attack succeeds when {success}. Control: the same attack on real people "
+            "never used; baseline: the secret of a random synthetic record."
+        )
+    return "An attack on the release."
+
+
+def reading(name: str, result: AttackResult) -> str:
+    """A one-line reading of the risk: what the release lets an attacker do beyond the population."""
+    r = result.risk
+    ci = f"(CI {fmt_pct(r.ci_low)} to {fmt_pct(r.ci_high)})"
+    fam = attack_family(name)
+    if fam == "singling_out":
+        act, who = "single out", "people that the same rules do not isolate in the population alone"
+    elif fam == "linkability":
+        act = "link the two pieces of information of"
+        who = "people whose pieces the population alone does not link"
+    elif fam == "inference":
+        act = f"correctly infer {_secret(name, result)!r} for"
+        who = "people whose secret the population alone does not reveal"
+    else:
+        act, who = "succeed against", "people"
+    if result.control_rate is None:
+        return (
+            f"Without a control set the attack's own success rate is reported: the attacker could "
+            f"{act} {fmt_pct(r.value)} {ci} of the attacked people, part of which the population "
+            f"would reveal anyway."
+        )
+    return f"The release lets an attacker {act} {fmt_pct(r.value)} more {ci} of the {who}."
+
+
+# ---- the card ----------------------------------------------------------------------------------
+
+
+def _rates_table(result: AttackResult) -> list[str]:
+    a, b, c = result.attack_rate, result.baseline_rate, result.control_rate
+    rows = [
+        "| | success rate | CI | successes / attacks |",
+        "|---|---:|---|---:|",
+        f"| Attack on training records | {fmt_pct(a.value)} | {fmt_ci(*a.ci)} | "
+        f"{fmt_num(a.n_success)} / {fmt_num(a.n_total)} |",
+        f"| Baseline (naive attacker) | {fmt_pct(b.value)} | {fmt_ci(*b.ci)} | "
+        f"{fmt_num(b.n_success)} / {fmt_num(b.n_total)} |",
+    ]
+    if c is None:
+        rows.append("| Control (records never used) | not measured: no control set | | |")
+    else:
+        rows.append(
+            f"| Control (records never used) | {fmt_pct(c.value)} | {fmt_ci(*c.ci)} | "
+            f"{fmt_num(c.n_success)} / {fmt_num(c.n_total)} |"
+        )
+    return rows
+
+
+def _risk_block(name: str, result: AttackResult) -> list[str]:
+    r = result.risk
+    conf = fmt_pct(r.confidence_level, digits=0)
+    out = [
+        f"#### {md_escape(attack_title(name, result))}",
+        "",
+        f"**Risk: {fmt_pct(r.value)}** ({conf} CI {fmt_pct(r.ci_low)} to {fmt_pct(r.ci_high)}; "
+        f"unclipped residual {r.residual:+.4f} ± {r.error:.4f}). Engine: {md_escape(result.engine)}, "
+        f"seed {result.seed}.",
+        "",
+        f"*Reading:* {md_escape(reading(name, result))}",
+        "",
+        *_rates_table(result),
+        "",
+    ]
+    if result.params:
+        params = "; ".join(
+            f"{md_escape(k)} = {md_escape(fmt_param(v))}" for k, v in result.params.items()
+        )
+        out += [f"Settings: {params}.", ""]
+    for w in result.warnings:
+        out += [f"> **Warning ({md_escape(w.code)}):** {md_escape(w.message)}", ""]
+    return out
+
+
+def _membership_lines(report: AuditReport) -> list[str]:
+    out = ["## 4. Membership inference", "", f"*Threat model.* {MEMBERSHIP_THREAT}", ""]
+    if not report.membership:
+        return [
+            *out,
+            "**Not assessed.** This audit ran no membership-inference attack; no conclusion about "
+            "membership privacy can be drawn from it.",
+            "",
+        ]
+    for name, m in report.membership.items():
+        auc_ci = m.get("auc_ci") or [None, None]
+        eps = m.get("epsilon") or {}
+        out += [
+            f"### {md_escape(name)} (target: {md_escape(m.get('target', 'n/a'))})",
+            "",
+            f"**AUC {fmt_num(m.get('auc'), 3)}** (CI {fmt_num(auc_ci[0], 3)} to "
+            f"{fmt_num(auc_ci[1], 3)}; 0.5 = guessing) on {fmt_num(m.get('n_members'))} members and "
+            f"{fmt_num(m.get('n_nonmembers'))} non-members. Empirical ε lower bound: "
+            f"**{fmt_num(eps.get('epsilon'), 3)}** (the largest these counts can certify: "
+            f"{fmt_num(eps.get('ceiling'), 3)}; δ = {fmt_num(eps.get('delta'), 3)}).",
+            "",
+            "| false-positive rate | true-positive rate | CI | hits / members |",
+            "|---:|---:|---|---:|",
+        ]
+        for t in m.get("tpr_at", []):
+            ci = t.get("tpr_ci") or [None, None]
+            out.append(
+                f"| {fmt_pct(t.get('target_fpr'))} | {fmt_pct(t.get('tpr'))} | {fmt_ci(ci[0], ci[1])} "
+                f"| {fmt_num(t.get('tp'))} / {fmt_num(t.get('n_members'))} |"
+            )
+        out.append("")
+        for w in m.get("warnings", []):
+            msg = w.get("message", "") if isinstance(w, Mapping) else w
+            out += [f"> **Warning:** {md_escape(msg)}", ""]
+    return out
+
+
+def _utility_lines(report: AuditReport) -> list[str]:
+    out = ["## 5. Utility", ""]
+    if not report.utility:
+        return [*out, "Utility was not measured in this audit.", ""]
+    if report.utility_score is not None:
+        out += [
+            f"Overall utility score: **{report.utility_score:.3f}** (0 = useless, 1 = as useful as "
+            "the real data, averaged over the metrics below after putting each on that scale).",
+            "",
+        ]
+    out += [
+        "| metric | value | CI | bounds | better when |",
+        "|---|---:|---|---|---|",
+    ]
+    for name, m in report.utility.items():
+        bounds = m.get("bounds") or [None, None]
+        better = "higher" if m.get("direction") == "maximize" else "lower"
+        ci = (
+            f"[{fmt_num(m.get('ci_low'), 3)}, {fmt_num(m.get('ci_high'), 3)}]"
+            if m.get("ci_low") is not None
+            else ""
+        )
+        out.append(
+            f"| {md_escape(name)} | {fmt_num(m.get('value'), 4)} | {ci} | "
+            f"{fmt_num(bounds[0], 3)} to {fmt_num(bounds[1], 3)} | {better} |"
+        )
+    return [*out, ""]
+
+
+def render_audit_card(report: AuditReport) -> str:
+    """The audit card as Markdown (organised by the three Article 29 criteria, membership, utility)."""
+    conf = fmt_pct(float(report.config.get("confidence_level", 0.95)), digits=0)
+    engine = report.config.get("engine", "native")
+    lines: list[str] = [
+        "# Privacy audit card",
+        "",
+        f"Produced by synth-audit {md_escape(report.tool_version)} on {md_escape(report.created_at)} "
+        f"(report schema {md_escape(report.schema_version)}). Seed {report.seed}, attack engine "
+        f"{md_escape(engine)}, confidence level {conf}.",
+        "",
+        "## Purpose and scope",
+        "",
+        "This card records a privacy risk evaluation of a synthetic data release before it is "
+        "shared. It measures how much an attacker who reads the release learns about the real "
+        "people in the data the release was made from, beyond what the population reveals anyway, "
+        "against the three anonymisation criteria of the Article 29 Working Party (Opinion 05/2014: "
+        "singling out, linkability, inference), membership inference, and next to them the "
+        "utility of the release. It is evidence for a release decision, which the sign-off block "
+        "below records; it is not a certificate of anonymity.",
+        "",
+        "## Inputs",
+        "",
+        "| role | source | rows | columns | SHA-256 fingerprint |",
+        "|---|---|---:|---:|---|",
+    ]
+    for role, fp in report.inputs.items():
+        lines.append(
+            f"| {md_escape(role)} | {md_escape(fp.get('source', role))} | {fmt_num(fp.get('n_rows'))} "
+            f"| {fmt_num(fp.get('n_columns'))} | `{fp.get('sha256', 'n/a')}` |"
+        )
+    if "control" not in report.inputs:
+        lines += [
+            "",
+            "No control set was given: risks are not corrected for what the population reveals.",
+        ]
+    used = report.schema.used
+    excluded = report.schema.excluded
+    lines += ["", f"Columns attacked ({len(used)}): {md_escape(', '.join(used))}."]
+    if excluded:
+        lines.append(
+            f"Columns excluded as identifiers or free text ({len(excluded)}): "
+            f"{md_escape(', '.join(excluded))}."
+        )
+    lines += [
+        "",
+        "## How to read a risk",
+        "",
+        "Each attack is run three times: against the training records (the people at risk), against "
+        "control records (real people of the same population who were never used, so whatever the "
+        "attack learns about them the population reveals anyway) and as a naive baseline. The "
+        "**risk** is (attack rate − control rate) / (1 − control rate): the share of what the "
+        f"population alone does not reveal that the release gives away. 0 means no more than the "
+        f"population; 1 means everything. Intervals are {conf} confidence intervals.",
+        "",
+    ]
+
+    summary = report.summary()
+    lines += ["## Summary", ""]
+    if summary["max_risk"] is None:
+        lines += ["No attack was run.", ""]
+    else:
+        worst_name, worst = report.max_risk() or ("", None)
+        assert worst is not None
+        lines += [
+            f"- Highest risk: **{fmt_pct(worst.risk.value)}** ({conf} CI {fmt_pct(worst.risk.ci_low)} "
+            f"to {fmt_pct(worst.risk.ci_high)}), {md_escape(attack_title(worst_name, worst))}.",
+            f"- Highest upper confidence bound of any risk: {fmt_pct(summary['max_risk_ci_high'])}.",
+        ]
+    lines += [
+        "- Utility score: "
+        + ("not measured" if report.utility_score is None else f"{report.utility_score:.3f}")
+        + ".",
+        f"- Warnings: {summary['n_warnings']} (listed below).",
+        "",
+        "| criterion | attack | risk | CI | attack | baseline | control | attacks |",
+        "|---|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for name, r in report.risks():
+        crit = {"singling_out": "Singling out", "linkability": "Linkability"}.get(
+            attack_family(name), "Inference"
+        )
+        ctrl = "n/a" if r.control_rate is None else fmt_pct(r.control_rate.value)
+        lines.append(
+            f"| {crit} | {md_escape(attack_title(name, r))} | {fmt_pct(r.risk.value)} | "
+            f"{fmt_ci(r.risk.ci_low, r.risk.ci_high)} | {fmt_pct(r.attack_rate.value)} | "
+            f"{fmt_pct(r.baseline_rate.value)} | {ctrl} | {fmt_num(r.n_attacks)} |"
+        )
+    lines.append("")
+
+    risks = list(report.risks())
+    for i, (family, title, question) in enumerate(CRITERIA, start=1):
+        lines += [f"## {i}. {title}", "", f"*Question.* {question}", ""]
+        mine = [(n, r) for n, r in risks if attack_family(n) == family]
+        if not mine:
+            lines += ["**Not assessed** in this audit (disabled in the configuration).", ""]
+            continue
+        shown_threats: set[str] = set()
+        for name, r in mine:
+            threat = threat_model(name, r)
+            block = _risk_block(name, r)
+            if threat not in shown_threats:
+                block[1:1] = ["", f"*Threat model.* {md_escape(threat)}"]
+                shown_threats.add(threat)
+            lines += block
+
+    lines += _membership_lines(report)
+    lines += _utility_lines(report)
+
+    lines += ["## Diagnostics (not proof of privacy)", ""]
+    dcr = report.dcr
+    if dcr is None:
+        lines += [
+            "The distance-to-closest-record diagnostic needs a control set; it was not run.",
+            "",
+        ]
+    else:
+        lines += [
+            f"- Distance to closest record: {fmt_pct(dcr.share_closer_to_train)} of synthetic records "
+            f"are closer to a training record than to a control record (one-sided "
+            f"{fmt_pct(dcr.confidence_level, digits=0)} CI from {fmt_pct(dcr.share_ci[0])}); without "
+            f"memorisation about {fmt_pct(dcr.expected_share)} would be (p = {dcr.p_value:.3g}).",
+            f"- Exact copies: {dcr.exact_copies_of_train} synthetic records equal a training record, "
+            f"against {dcr.exact_copies_of_control} that equal a control record.",
+            "",
+        ]
+
+    all_w = all_report_warnings(report)
+    lines += ["## Warnings", ""]
+    if not all_w:
+        lines += ["None.", ""]
+    else:
+        lines += [f"- **{md_escape(w.code)}**: {md_escape(w.message)}" for w in all_w]
+        lines.append("")
+
+    lines += ["## Limitations", ""]
+    lines += [f"- {t}" for t in LIMITATIONS]
+    lines += [
+        "",
+        "## Sign-off",
+        "",
+        "| | |",
+        "|---|---|",
+        "| Name | |",
+        "| Role | |",
+        "| Date | |",
+        "| Decision | ☐ approve ☐ approve with conditions ☐ reject |",
+        "| Conditions / reasons | |",
+        "",
+        "Signature: ______________________________",
+        "",
+    ]
+    return "\n".join(lines)

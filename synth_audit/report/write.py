@@ -1,0 +1,115 @@
+"""Writing an :class:`AuditReport` to a directory, atomically and without destroying earlier work.
+
+Files written (names are part of the public contract)::
+
+    report.json          the versioned report (AuditReport.to_dict)
+    report.html          the self-contained page
+    audit_card.md        the Markdown audit card
+    per_record.csv       one row per (attack, attacked record)
+    exposed_records.csv  training records ranked by the number of attacks that succeeded on them
+
+Every file is written to a temporary file in the same directory and moved into place with
+``os.replace``, so a reader never sees a half-written file. All documents are rendered before the
+first file is written, and ``report.json`` is moved into place last: a directory holds a
+``report.json`` only once everything beside it is complete. A directory that already holds a
+``report.json`` is refused unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from synth_audit.errors import SynthAuditError
+from synth_audit.report.card import render_audit_card
+from synth_audit.report.html import render_html
+from synth_audit.report.model import AuditReport
+
+__all__ = ["REPORT_FILES", "check_out_dir", "write_report"]
+
+REPORT_FILES = (
+    "report.html",
+    "audit_card.md",
+    "per_record.csv",
+    "exposed_records.csv",
+    "report.json",
+)
+
+
+def check_out_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse an output directory that would lose a stored report; return it as a Path.
+
+    Called by :func:`write_report` and, before any work, by the CLI (so a long audit does not run
+    only to be refused at the end).
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SynthAuditError(
+            f"The output path {str(out)!r} exists and is not a directory. Choose another --out."
+        )
+    if (out / "report.json").exists() and not overwrite:
+        raise SynthAuditError(
+            f"The directory {str(out)!r} already holds a report (report.json). Pass --overwrite to "
+            f"replace it, or choose another --out; nothing stored there has been changed."
+        )
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, mode)  # mkstemp creates 0600; give the file the usual permissions
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_report(
+    report: AuditReport, out_dir: str | Path, *, overwrite: bool = False
+) -> dict[str, Path]:
+    """Write every report file into ``out_dir`` (created if needed); return {file name: path}."""
+    out = check_out_dir(out_dir, overwrite=overwrite)
+    per_record = report.per_record()
+    contents: dict[str, bytes] = {
+        "report.html": render_html(report).encode("utf-8"),
+        "audit_card.md": render_audit_card(report).encode("utf-8"),
+        "per_record.csv": per_record.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "exposed_records.csv": report.exposed_records(top=sys.maxsize)
+        .to_csv(index=False, lineterminator="\n")
+        .encode("utf-8"),
+        "report.json": (report.to_json() + "\n").encode("utf-8"),
+    }
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SynthAuditError(
+            f"Cannot create the output directory {str(out)!r}: {exc.strerror or exc}. Choose another --out."
+        ) from None
+    mode = 0o666 & ~_umask()
+    paths: dict[str, Path] = {}
+    for name in REPORT_FILES:  # report.json last
+        path = out / name
+        try:
+            _atomic_write(path, contents[name], mode)
+        except OSError as exc:
+            raise SynthAuditError(
+                f"Cannot write {str(path)!r}: {exc.strerror or exc}. Check the permissions and free "
+                f"space of the output directory, or choose another --out."
+            ) from None
+        paths[name] = path
+    return paths

@@ -1,0 +1,1 @@
+"""Alembic migration environment of the result store (run programmatically; see ``_migrate``)."""

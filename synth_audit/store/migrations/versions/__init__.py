@@ -1,0 +1,1 @@
+"""Schema revisions of the result store, oldest first. Never edit a released revision; add one."""
