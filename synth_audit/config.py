@@ -94,7 +94,7 @@ class DiagnosticsConfig(_Strict):
 
 
 class AuditConfig(_Strict):
-    seed: int = 42
+    seed: int = Field(42, ge=0)
     confidence_level: float = Field(0.95, gt=0, lt=1)
     engine: Literal["native", "anonymeter"] = "native"
     n_jobs: int | None = Field(None, description="threads for neighbour search; None = all cores")

@@ -21,7 +21,7 @@ from synth_audit.config import AuditConfig, load_audit_config
 from synth_audit.data import AuditData, load_table, prepare_inputs
 from synth_audit.diagnostics import dcr_diagnostic
 from synth_audit.encoding import MixedEncoder
-from synth_audit.errors import ConfigError
+from synth_audit.errors import ConfigError, DataValidationError
 from synth_audit.progress import ProgressCallback, silent
 from synth_audit.report.model import AuditReport
 from synth_audit.results import AttackResult, AuditWarning
@@ -36,6 +36,10 @@ def _as_frame(x: Table | None, role: str) -> tuple[pd.DataFrame | None, str]:
         return None, role
     if isinstance(x, pd.DataFrame):
         return x, role
+    if not Path(x).exists():
+        raise DataValidationError(
+            f"The {role} file {str(x)!r} does not exist. Check the path given for --{role}."
+        )
     return load_table(x), str(x)
 
 

@@ -9,6 +9,9 @@ __all__ = ["ProgressCallback", "silent"]
 
 
 class ProgressCallback(Protocol):
+    """Called twice per step: when it starts (``done`` = steps finished before it) and when it
+    ends (``done`` one higher), with the same ``step`` name; ``total`` is the number of steps."""
+
     def __call__(self, step: str, done: int, total: int) -> None: ...
 
 

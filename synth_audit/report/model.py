@@ -88,6 +88,11 @@ class AuditReport:
             out.extend(AuditWarning(w.code, f"[{name}] {w.message}") for w in r.warnings)
         if self.dcr is not None:
             out.extend(AuditWarning(w.code, f"[dcr] {w.message}") for w in self.dcr.warnings)
+        for name, mr in self.membership.items():
+            for w in mr.get("warnings", ()):
+                code = w.get("code", "membership") if isinstance(w, Mapping) else "membership"
+                msg = w.get("message", "") if isinstance(w, Mapping) else str(w)
+                out.append(AuditWarning(str(code), f"[membership.{name}] {msg}"))
         for name, m in self.utility.items():
             out.extend(
                 AuditWarning(str(w["code"]), f"[utility.{name}] {w['message']}")
@@ -156,10 +161,15 @@ class AuditReport:
         )
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AuditReport:
+        if not isinstance(d, Mapping) or "schema_version" not in d or "attacks" not in d:
+            raise DataValidationError(
+                "This is not a synth-audit report.json (no 'schema_version' or 'attacks' key). "
+                "Pass the report.json written by 'synth-audit evaluate'."
+            )
         version = str(d.get("schema_version", ""))
         major = version.split(".")[0]
         if major != REPORT_SCHEMA_VERSION.split(".")[0]:
@@ -202,7 +212,7 @@ class AuditReport:
             raise DataValidationError(f"Report {str(p)!r} is not valid JSON: {exc}.") from None
         try:
             return cls.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DataValidationError(
                 f"Report {str(p)!r} is not a synth-audit report.json (missing or malformed {exc})."
             ) from None
