@@ -234,7 +234,11 @@ def prepare_inputs(
     if problems:
         raise DataValidationError(" ".join(problems))
 
-    frames = {role: df.rename(columns=str)[ref_cols] for role, df in frames.items()}
+    # Positional rows from here on: a caller's index (filtered frames, duplicate labels) must not
+    # re-align values when columns are rebuilt.
+    frames = {
+        role: df.rename(columns=str)[ref_cols].reset_index(drop=True) for role, df in frames.items()
+    }
 
     all_nan = [c for c in ref_cols if frames["train"][c].isna().all()]
     if all_nan:

@@ -83,7 +83,7 @@ def mask_url(url: URL | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def resolve_url(url: str | URL | None, *, workspace: Path | None = None) -> ResolvedURL:
+def resolve_url(url: str | Path | URL | None, *, workspace: Path | None = None) -> ResolvedURL:
     """Normalise a store URL and decide where its artefacts live.
 
     ``None`` is the SQLite file ``<workspace>/synth_audit.sqlite``. Text without ``://`` is read as the
@@ -91,6 +91,8 @@ def resolve_url(url: str | URL | None, *, workspace: Path | None = None) -> Reso
     ``<workspace>/artefacts`` for a server database.
     """
     ws = Path(workspace) if workspace is not None else default_workspace()
+    if isinstance(url, Path):
+        url = str(url)
     if url is None:
         db = (ws / DEFAULT_DB_NAME).resolve()
         return ResolvedURL(URL.create("sqlite", database=str(db)), db.parent / "artefacts", ws)

@@ -986,7 +986,9 @@ def _connect_error(resolved: ResolvedURL, exc: BaseException) -> StoreError:
     return StoreError(f"Cannot open the result store {resolved.masked}: {text}. {remedy}")
 
 
-def _open_engine(url: str | URL | None, workspace: Path | None) -> tuple[ResolvedURL, Engine]:
+def _open_engine(
+    url: str | Path | URL | None, workspace: Path | None
+) -> tuple[ResolvedURL, Engine]:
     resolved = resolve_url(url, workspace=workspace)
     engine = create_store_engine(resolved)
     try:
@@ -999,7 +1001,7 @@ def _open_engine(url: str | URL | None, workspace: Path | None) -> tuple[Resolve
 
 
 def open_store(
-    url: str | URL | None = None,
+    url: str | Path | URL | None = None,
     *,
     workspace: Path | None = None,
     upgrade: bool = False,
