@@ -27,8 +27,14 @@ $(STAMP): $(BIN)/python pyproject.toml $(wildcard requirements/*.txt)
 
 install: $(STAMP)
 
+# The main job on the embedded defaults (SQLite store in ./.synth_audit): a small demo study of
+# generators (re-running skips finished runs), its privacy-utility frontier, the sample release's
+# report, then the app (with a worker for tuning runs) on http://localhost:$(PORT).
 run: install
+	$(BIN)/synth-audit study run samples/randhie/study.toml
+	$(BIN)/synth-audit frontier randhie-demo --out $(OUT)/frontier.html
 	$(BIN)/synth-audit demo --out $(OUT)
+	$(BIN)/synth-audit app --port $(PORT)
 
 app: install
 	$(BIN)/synth-audit app --port $(PORT)

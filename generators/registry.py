@@ -1,0 +1,271 @@
+"""Generators by name: built-ins, third-party plugins (entry points) and explicit registrations.
+
+* Built-ins are listed here as import paths and imported on first use; importing :mod:`generators`
+  registers nothing and imports no modelling library.
+* Third-party packages add generators through the entry-point group ``synth_audit.generators``
+  (``name = "package.module:factory"``). Entry points are read once, on the first registry call; one
+  that cannot be loaded, or that reuses a built-in name, is skipped with a warning, never a crash.
+* :func:`register_generator` adds a factory in-process and refuses a name that is taken unless
+  ``replace=True``.
+
+A factory is any callable that takes keyword parameters and returns a :class:`~generators.base.Generator`
+(usually the class itself). :func:`make_generator` checks parameter names before calling it (unknown
+names are a ConfigError that lists the valid ones) and, for :class:`~generators.base.BaseGenerator`
+subclasses, the values too, so a study spec fails when it is loaded, not hours into a run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import re
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from synth_audit.errors import ConfigError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "GeneratorInfo",
+    "GeneratorPluginWarning",
+    "available_generators",
+    "generator_factory",
+    "make_generator",
+    "register_generator",
+    "unregister_generator",
+]
+
+ENTRY_POINT_GROUP = "synth_audit.generators"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+
+BUILTINS: dict[str, str] = {
+    "copy": "generators.baselines:CopyGenerator",
+    "leaky": "generators.baselines:LeakyGenerator",
+    "independent_marginals": "generators.baselines:IndependentMarginalsGenerator",
+    "gaussian_copula": "generators.sdv_adapter:GaussianCopulaGenerator",
+    "ctgan": "generators.sdv_adapter:CTGANGenerator",
+    "tvae": "generators.sdv_adapter:TVAEGenerator",
+    "copula_gan": "generators.sdv_adapter:CopulaGANGenerator",
+    "synthcity": "generators.synthcity_adapter:SynthcityGenerator",
+    "privbayes": "generators.synthcity_adapter:PrivBayesGenerator",
+    "dpgan": "generators.synthcity_adapter:DPGANGenerator",
+}
+
+
+class GeneratorPluginWarning(UserWarning):
+    """A third-party generator (entry point) could not be registered; it is skipped."""
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    """What a user needs to choose a generator."""
+
+    name: str
+    description: str
+    needs_holdout: bool
+    has_epsilon: bool
+    source: str  # "built-in", "entry point 'pkg.mod:obj'", "registered"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Entry:
+    name: str
+    source: str
+    target: str = ""  # "module:attr", resolved on first use
+    factory: Callable[..., Any] | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        if self.factory is None:
+            module, _, attr = self.target.partition(":")
+            self.factory = getattr(importlib.import_module(module), attr)
+        return self.factory
+
+
+_lock = threading.RLock()
+_registered: dict[str, _Entry] = {}
+_plugins: dict[str, _Entry] | None = None
+
+
+def _load_plugins() -> dict[str, _Entry]:
+    global _plugins
+    with _lock:
+        if _plugins is not None:
+            return _plugins
+        found: dict[str, _Entry] = {}
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            where = f"entry point {ep.value!r}"
+            if ep.name in BUILTINS or ep.name in found:
+                warnings.warn(
+                    f"Generator plugin {ep.name!r} ({where}) is skipped: the name is already taken "
+                    f"by {'a built-in generator' if ep.name in BUILTINS else 'another plugin'}. "
+                    f"Rename it in the package's '{ENTRY_POINT_GROUP}' entry points.",
+                    GeneratorPluginWarning,
+                    stacklevel=3,
+                )
+                continue
+            try:
+                factory = ep.load()
+                if not callable(factory):
+                    raise TypeError(f"{ep.value} is a {type(factory).__name__}, not a callable")
+            except Exception as exc:
+                text = str(exc).strip().splitlines()
+                warnings.warn(
+                    f"Generator plugin {ep.name!r} ({where}) could not be loaded and is skipped: "
+                    f"{type(exc).__name__}: {text[0] if text else ''}. Reinstall or fix the package "
+                    f"that provides it.",
+                    GeneratorPluginWarning,
+                    stacklevel=3,
+                )
+                continue
+            found[ep.name] = _Entry(ep.name, where, factory=factory)
+        _plugins = found
+        return found
+
+
+def _entries() -> dict[str, _Entry]:
+    with _lock:
+        out = {name: _Entry(name, "built-in", target=path) for name, path in BUILTINS.items()}
+        out.update(_load_plugins())
+        out.update(_registered)
+        return out
+
+
+def register_generator(name: str, factory: Callable[..., Any], *, replace: bool = False) -> None:
+    """Make ``make_generator(name, **params)`` call ``factory(**params)``.
+
+    A name that is taken (built-in, plugin or registered) is refused unless ``replace=True``.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(
+            f"A generator name must be a str of letters, digits, '_', '.' or '-' that starts with "
+            f"a letter. Got {name!r}."
+        )
+    if not callable(factory):
+        raise ConfigError(
+            f"The factory registered for generator {name!r} must be callable (a class or a "
+            f"function returning a generator). Got {type(factory).__name__}."
+        )
+    with _lock:
+        taken = _entries()
+        if name in taken and not replace:
+            raise ConfigError(
+                f"A generator named {name!r} is already registered ({taken[name].source}). Choose "
+                f"another name, or pass replace=True to replace it."
+            )
+        _registered[name] = _Entry(name, "registered", factory=factory)
+
+
+def unregister_generator(name: str) -> None:
+    """Remove a generator added with :func:`register_generator` (built-ins stay)."""
+    with _lock:
+        if name not in _registered:
+            raise ConfigError(
+                f"No generator named {name!r} was added with register_generator; registered: "
+                f"{', '.join(repr(n) for n in sorted(_registered)) or '(none)'}."
+            )
+        del _registered[name]
+
+
+def _unknown_name(name: Any, known: list[str]) -> ConfigError:
+    hint = difflib.get_close_matches(str(name), known, n=1)
+    return ConfigError(
+        f"Unknown generator {name!r}."
+        + (f" Did you mean {hint[0]!r}?" if hint else "")
+        + f" Known generators: {', '.join(repr(k) for k in known)}."
+    )
+
+
+def generator_factory(name: str) -> Callable[..., Any]:
+    """The factory registered under ``name`` (ConfigError listing the known names if none)."""
+    entries = _entries()
+    if name not in entries:
+        raise _unknown_name(name, sorted(entries))
+    return entries[name].resolve()
+
+
+def _param_names(factory: Callable[..., Any]) -> list[str] | None:
+    """The keyword parameters ``factory`` accepts; None when it accepts any (``**kwargs``)."""
+    getter = getattr(factory, "_get_param_names", None)
+    if inspect.isclass(factory) and callable(getter):
+        return list(getter())
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            return None
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            names.append(p.name)
+    return names
+
+
+def make_generator(name: str, **params: Any) -> Any:
+    """A new, unfitted generator ``name`` with ``params``.
+
+    Unknown names and unknown parameters are ConfigErrors that list what is valid; parameter values
+    are checked too where the generator supports it (``validate_params``).
+    """
+    factory = generator_factory(name)
+    valid = _param_names(factory)
+    if valid is not None:
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            hints = []
+            for u in unknown:
+                close = difflib.get_close_matches(u, valid, n=1)
+                if close:
+                    hints.append(f"{u!r} -> {close[0]!r}?")
+            raise ConfigError(
+                f"Generator {name!r} has no parameter(s) {', '.join(repr(u) for u in unknown)}."
+                + (f" Did you mean: {'; '.join(hints)}" if hints else "")
+                + f" Valid parameters: {', '.join(repr(v) for v in sorted(valid)) or '(none)'}."
+            )
+    try:
+        generator = factory(**params)
+    except ConfigError:
+        raise
+    except TypeError as exc:
+        raise ConfigError(
+            f"Generator {name!r} could not be created with {params!r}: {exc}."
+        ) from None
+    validate = getattr(generator, "validate_params", None)
+    if callable(validate):
+        validate()
+    return generator
+
+
+def available_generators() -> dict[str, GeneratorInfo]:
+    """Every generator by name: description, whether it needs a holdout, whether it has an ε."""
+    out: dict[str, GeneratorInfo] = {}
+    for name, entry in sorted(_entries().items()):
+        try:
+            factory = entry.resolve()
+        except Exception as exc:  # a broken built-in module would be a bug; say so, don't crash
+            out[name] = GeneratorInfo(
+                name, f"(cannot be imported: {exc})", False, False, entry.source
+            )
+            continue
+        description = getattr(factory, "description", "") or _first_doc_line(factory)
+        out[name] = GeneratorInfo(
+            name=name,
+            description=str(description),
+            needs_holdout=bool(getattr(factory, "needs_holdout", False)),
+            has_epsilon=bool(getattr(factory, "has_epsilon", False)),
+            source=entry.source,
+        )
+    return out
+
+
+def _first_doc_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""

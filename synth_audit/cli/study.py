@@ -1,0 +1,316 @@
+"""``synth-audit study run|status``: run a study into the result store, and see where it stands.
+
+``study run`` exits 0 when every run of the study is done, 1 when some runs failed (their errors are
+listed; re-running the command retries them), 2 on a usage error and 130 when interrupted (Ctrl-C or
+SIGTERM: the runs in flight are stopped; re-running the command resumes where it stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from synth_audit.cli._common import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    RichProgress,
+    add_command,
+    make_console,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from synth_audit.store import RunRecord, Store
+
+__all__ = ["add_store_argument", "handle_run", "handle_status", "open_cli_store", "register"]
+
+STORE_HELP = (
+    "result store: an SQLite file or URL (sqlite:///path, postgresql+psycopg://user:pw@host/db); "
+    "default: $SYNTH_AUDIT_HOME/synth_audit.sqlite or ./.synth_audit/synth_audit.sqlite"
+)
+
+RUN_DESCRIPTION = """\
+Run every run of a study (generators x parameter grids x seeds) and record it in the store.
+
+Runs already done are skipped; failed runs and runs whose worker died are run again, so a study
+that was interrupted resumes where it stopped when the same command is run again.
+
+examples:
+  synth-audit study run samples/randhie/study.toml
+  synth-audit study run study.toml --executor dask://local --workers 4
+  synth-audit study run study.toml --executor dask://scheduler:8786 --store postgresql+psycopg://u:pw@db/audit
+"""
+
+STATUS_DESCRIPTION = """\
+Show how many runs of a study are queued, running, done and failed, and each run's state.
+
+example:
+  synth-audit study status randhie-demo
+"""
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
+
+
+def open_cli_store(url: str | None) -> Store:
+    from synth_audit.store import open_store
+
+    return open_store(url)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    p = add_command(
+        subparsers,
+        "study",
+        help="run a study of generators and see its status",
+        description="Run a study (study.toml) into the result store, or show its status.",
+    )
+    sub = p.add_subparsers(dest="study_command", metavar="SUBCOMMAND", parser_class=type(p))
+
+    run = add_command(sub, "run", help="run (or resume) a study", description=RUN_DESCRIPTION)
+    run.add_argument("spec", metavar="STUDY.toml", help="the study specification")
+    run.add_argument(
+        "--executor",
+        default="local",
+        metavar="EXECUTOR",
+        help="local (process pool, default), dask://local (a local Dask cluster) or "
+        "dask://HOST:PORT (a Dask scheduler)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="worker processes of a local pool or dask://local (default: the CPUs available)",
+    )
+    add_store_argument(run)
+    run.add_argument(
+        "--no-retry-failed",
+        dest="retry_failed",
+        action="store_false",
+        help="leave runs that failed before as they are",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=handle_run)
+
+    status = add_command(
+        sub, "status", help="runs queued / running / done / failed", description=STATUS_DESCRIPTION
+    )
+    status.add_argument("study", metavar="STUDY", help="the study's name (its 'name' key)")
+    add_store_argument(status)
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.set_defaults(handler=handle_status)
+
+    def _usage(args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(handler=_usage)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while the study runs (stop the workers, exit 130)."""
+
+    def raise_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "-"
+
+
+def handle_run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from synth_audit.executors import describe_executor, make_executor
+    from synth_audit.study import expand, load_study, run_study
+
+    console = make_console()
+    err = make_console(stderr=True)
+    spec = load_study(args.spec)
+    where = describe_executor(
+        args.executor
+    )  # refuses an unknown executor before anything is written
+    store = open_cli_store(args.store)
+    n_runs = len(expand(spec))
+    console.print(
+        Text(
+            f"Study {spec.name!r}: {n_runs} runs ({len(spec.generators)} generator entries x grids "
+            f"x {spec.seeds} seed(s)) on {where}; store {store.url}.",
+            style="bold",
+        ),
+        soft_wrap=True,
+    )
+    try:
+        with (
+            _sigterm_interrupts(),
+            RichProgress(err, enabled=not args.quiet, first="Preparing the study") as progress,
+            make_executor(args.executor, max_workers=args.workers) as executor,
+        ):
+            outcome = run_study(
+                spec,
+                store=store,
+                executor=executor,
+                progress=progress,
+                retry_failed=args.retry_failed,
+            )
+    except KeyboardInterrupt:
+        counts = store.status_counts(spec.name)
+        err.print(
+            Text(
+                f"Interrupted: {counts['done']} of {n_runs} runs are done. Run the same command "
+                "again to resume.",
+                style="bold yellow",
+            ),
+            soft_wrap=True,
+        )
+        return EXIT_INTERRUPTED
+    counts = store.status_counts(spec.name)
+    console.print(
+        Text(
+            f"{outcome.already_done} run(s) were done already, {len(outcome.done)} done now, "
+            f"{len(outcome.failed)} failed ({outcome.seconds:.1f} s). Store: "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+            + "."
+        ),
+        soft_wrap=True,
+    )
+    if outcome.failed:
+        console.print(Text("Failed runs:", style="bold red"))
+        for run_id, error in outcome.failed.items():
+            run = store.get_run(run_id)
+            console.print(
+                Text(f"  {run_id} {run.generator}({_params_text(run.params)}): {error}"),
+                soft_wrap=True,
+            )
+    if outcome.broken:
+        console.print(
+            Text(
+                f"The executor failed ({outcome.broken}); the runs it did not start are still "
+                "queued. Run the same command again to resume.",
+                style="bold red",
+            ),
+            soft_wrap=True,
+        )
+    store_opt = f" --store {args.store}" if args.store else ""
+    console.print(
+        Text(
+            f"See the frontier: synth-audit frontier {spec.name} --out frontier.html{store_opt}",
+        ),
+        soft_wrap=True,
+    )
+    return EXIT_OK if outcome.complete else EXIT_FAIL
+
+
+def status_dict(store: Store, study: str) -> dict[str, Any]:
+    record = store.get_study(study)
+    runs = store.list_runs(study=study)
+    return {
+        "study": record.name,
+        "created_at": record.created_at.isoformat(),
+        "counts": store.status_counts(study),
+        "runs": [_run_line(r) for r in runs],
+    }
+
+
+def _run_line(r: RunRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "generator": r.generator,
+        "params": r.params,
+        "seed": r.seed,
+        "status": r.status,
+        "progress": r.progress,
+        "message": r.progress_message,
+        "worker": r.worker_id,
+        "heartbeat_at": None if r.heartbeat_at is None else r.heartbeat_at.isoformat(),
+        "error": r.error,
+        "risk": r.summary.get("risk"),
+        "utility": r.summary.get("utility"),
+    }
+
+
+def _fmt(x: Any) -> str:
+    return "" if x is None else f"{float(x):.3f}"
+
+
+def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("run", "generator", "params", "seed", "status", "risk", "utility", "note"):
+        table.add_column(col, justify="right" if col in ("seed", "risk", "utility") else "left")
+    for r in runs:
+        note = r.get("error") or ""
+        if r["status"] == "running":
+            prog = r.get("progress")
+            note = f"{0 if prog is None else prog:.0%} {r.get('message') or ''} ({r.get('worker')})"
+        table.add_row(
+            Text(r["id"]),
+            Text(r["generator"]),
+            Text(_params_text(r["params"])),
+            str(r["seed"]),
+            r["status"],
+            _fmt(r.get("risk")),
+            _fmt(r.get("utility")),
+            Text(note[:120]),
+        )
+    console.print(table)
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.text import Text
+
+    console = make_console()
+    store = open_cli_store(args.store)
+    status = status_dict(store, args.study)
+    if args.json:
+        console.out(json.dumps(status, indent=2), highlight=False)
+        return EXIT_OK
+    counts = status["counts"]
+    total = sum(counts.values())
+    console.print(
+        Text(
+            f"Study {args.study!r}: {total} runs: "
+            + ", ".join(f"{counts[k]} {k}" for k in ("queued", "running", "done", "failed")),
+            style="bold",
+        ),
+        soft_wrap=True,
+    )
+    print_runs(status["runs"], console)
+    if counts["failed"]:
+        console.print(
+            Text("Re-run `synth-audit study run STUDY.toml` to retry the failed runs."),
+            soft_wrap=True,
+        )
+    return EXIT_OK

@@ -1,0 +1,295 @@
+"""Where a study's runs execute: anything with the :class:`concurrent.futures.Executor` interface.
+
+:func:`make_executor` turns the ``--executor`` text into a context manager that yields an executor:
+
+``"local"`` (or ``None``)
+    A :class:`~concurrent.futures.ProcessPoolExecutor` with the *spawn* start method (a clean
+    interpreter per worker: no inherited locks, database connections or torch state) and
+    :func:`init_worker` as initializer, which limits every numerical library to one thread and makes
+    the worker exit when the process that started it dies (a killed study leaves no orphans behind).
+``"dask://local"``
+    A :class:`dask.distributed.LocalCluster` of worker processes with one thread each, and a
+    client's executor on it.
+``"dask://host:port"``
+    A client of the Dask scheduler at ``tcp://host:port`` (``tls://`` addresses are passed through
+    as ``dask+tls://host:port``). The workers must have synth-audit installed, see the study's data
+    file and the store at the same path or URL.
+``"inline"``
+    Runs each task in the calling process when it is submitted (for debugging and tests).
+
+Tasks (:func:`synth_audit.study.runner.execute_run`) return small dicts and write their bulk
+artefacts to the store themselves, so nothing large crosses the executor. Each task also calls
+:func:`limit_threads` itself, so a remote Dask worker runs one thread per task as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
+
+from synth_audit._logging import get_logger
+from synth_audit.errors import ConfigError
+
+__all__ = [
+    "THREAD_ENV_VARS",
+    "InlineExecutor",
+    "init_worker",
+    "limit_threads",
+    "make_executor",
+    "single_threaded",
+]
+
+_log = get_logger(__name__)
+
+#: Environment variables that cap the thread pools of BLAS, OpenMP and friends.
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+_EXAMPLES = "'local', 'dask://local' or 'dask://HOST:PORT' (e.g. dask://scheduler:8786)"
+
+
+def limit_threads(n: int = 1) -> None:
+    """Limit this process's numerical libraries to ``n`` threads (idempotent).
+
+    Sets the OpenMP/BLAS environment variables (read by libraries loaded later, torch included),
+    caps the pools already loaded through threadpoolctl, and torch's intra-op pool if torch is
+    imported.
+    """
+    for var in THREAD_ENV_VARS:
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+    except Exception:  # threadpoolctl missing or a library it cannot inspect: env vars still apply
+        _log.debug("threadpoolctl could not limit the thread pools", exc_info=True)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            if torch.get_num_threads() != n:
+                torch.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """One thread and no helper processes for the block: :func:`limit_threads` and joblib's
+    sequential backend (CTGAN's data transformer, for one, runs ``joblib.Parallel(n_jobs=-1)``,
+    whose loky worker processes would otherwise outlive the task by minutes and keep the pool's
+    worker from exiting)."""
+    limit_threads(1)
+    try:
+        from joblib import parallel_config
+    except ImportError:  # pragma: no cover - joblib comes with scikit-learn
+        yield
+        return
+    with parallel_config(backend="sequential"):
+        yield
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent_pid:
+            # The study process is gone (killed): stop at once instead of finishing a run nobody
+            # waits for. The run stays "running" without a live worker; the next `study run`
+            # re-queues it.
+            os._exit(1)
+
+
+def init_worker(parent_pid: int | None = None, n_threads: int = 1) -> None:
+    """Initializer of the local pool's workers: one thread per library, die with the parent."""
+    limit_threads(n_threads)
+    logging.getLogger("synth_audit").setLevel(logging.WARNING)
+    if parent_pid is not None:
+        threading.Thread(
+            target=_watch_parent, args=(parent_pid,), name="synth-audit-parent-watch", daemon=True
+        ).start()
+
+
+class InlineExecutor(Executor):
+    """Runs each submitted call at once in the calling thread (debugging, tests)."""
+
+    def __init__(self) -> None:
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future: Future[Any] = Future()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shutdown = True
+
+
+def default_workers() -> int:
+    """Worker processes when none is given: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_workers(max_workers: int | None) -> int:
+    if max_workers is None:
+        return default_workers()
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ConfigError(f"The number of workers must be an int >= 1. Got {max_workers!r}.")
+    return max_workers
+
+
+@contextlib.contextmanager
+def _local(max_workers: int | None) -> Iterator[Executor]:
+    pool = ProcessPoolExecutor(
+        max_workers=_check_workers(max_workers),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(os.getpid(), 1),
+    )
+    try:
+        yield pool
+    except BaseException:
+        # Interrupted or failed: do not wait for the runs in flight; stop the workers. Their runs
+        # stay "running" with a dead worker and are re-queued by the next `study run`.
+        terminate_pool(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued calls and terminate the worker processes of ``pool`` now."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
+
+
+def _dask_modules() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ConfigError(
+            f"The Dask executor needs dask.distributed, which could not be imported ({exc}). "
+            'Install it with: pip install "dask[distributed]"'
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _dask(address: str | None, max_workers: int | None, timeout_s: float) -> Iterator[Executor]:
+    distributed = _dask_modules()
+    cluster = None
+    if address is None:
+        with warnings.catch_warnings():
+            # "Port 8787 is already in use": the scheduler's HTTP endpoint moves to a free port.
+            warnings.filterwarnings("ignore", message=".*already in use.*")
+            cluster = distributed.LocalCluster(
+                n_workers=_check_workers(max_workers),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                env={var: "1" for var in THREAD_ENV_VARS},
+            )
+        target: Any = cluster
+    else:
+        target = address
+    try:
+        try:
+            client = distributed.Client(target, timeout=f"{timeout_s}s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(
+                f"Cannot reach the Dask scheduler at {address!r}: {exc}. Start it with "
+                "`dask scheduler` (and workers with `dask worker ADDRESS`), check the host and "
+                f"port, or use --executor local. Forms: {_EXAMPLES}."
+            ) from None
+        try:
+            executor = client.get_executor(pure=False)
+            try:
+                yield executor
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    client.cancel(list(getattr(executor, "_futures", ())), force=True)
+                raise
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _parse(spec: str | None) -> tuple[str, str | None]:
+    if spec is None or spec.strip().lower() in ("", "local", "process", "processes"):
+        return "local", None
+    text = spec.strip()
+    if text.lower() == "inline":
+        return "inline", None
+    if text.lower().startswith("dask://"):
+        rest = text[len("dask://") :].rstrip("/")
+        if rest.lower() == "local":
+            return "dask", None
+        host, sep, port = rest.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(
+                f"The executor {spec!r} has no scheduler address of the form HOST:PORT. Use "
+                f"{_EXAMPLES}."
+            )
+        return "dask", f"tcp://{host}:{port}"
+    if text.lower().startswith("dask+tls://"):
+        return "dask", "tls://" + text[len("dask+tls://") :]
+    raise ConfigError(f"Unknown executor {spec!r}. Use {_EXAMPLES}.")
+
+
+def make_executor(
+    spec: str | None = None,
+    *,
+    max_workers: int | None = None,
+    connect_timeout_s: float = 20.0,
+) -> contextlib.AbstractContextManager[Executor]:
+    """A context manager yielding the executor named by ``spec`` (see the module docstring).
+
+    ``max_workers`` is the number of worker processes of a local pool or a ``dask://local``
+    cluster (default: the CPUs available); it is ignored for a remote scheduler, which is given
+    ``connect_timeout_s`` seconds to answer. Anything else is a ConfigError that lists the forms. On leaving the block normally the executor waits for its
+    tasks; on an exception (Ctrl-C included) it cancels them and stops its workers.
+    """
+    kind, address = _parse(spec)
+    if kind == "inline":
+        _check_workers(max_workers)
+        return contextlib.nullcontext(InlineExecutor())
+    if kind == "local":
+        return _local(max_workers)
+    return _dask(address, max_workers, connect_timeout_s)
+
+
+def describe_executor(spec: str | None) -> str:
+    """A short human description of an executor spec, for progress lines."""
+    kind, address = _parse(spec)
+    if kind == "dask":
+        return "Dask LocalCluster" if address is None else f"Dask scheduler {address}"
+    return {"local": "local process pool", "inline": "this process"}[kind]

@@ -1,0 +1,850 @@
+"""Executing a study: every run recorded in the store exactly once, resumable after a kill.
+
+:func:`run_study` records the study and all its runs (idempotently: a run is identified by its key),
+skips the runs already done, re-queues the failed ones and those whose worker died, and submits the
+rest to an executor. :func:`execute_run` is the task: it runs in a worker process, reads what it needs
+from the store, writes its results and artefacts there itself and returns a small dict.
+
+One run, step by step (seeds are children of the run's seed, ``SeedSequence(seed).spawn(5)``: fit,
+sample, audit, membership, shadow; all are recorded in the run's summary):
+
+1. the study's data split (:mod:`synth_audit.study.data`, cached per process); its fingerprints must
+   equal the ones recorded with the run, else the run fails (the data file changed);
+2. the generator is fitted on ``train``; a generator that needs real non-training records (the
+   ``leaky`` baseline) gets the ``holdout`` split, which is disjoint from ``control`` and
+   ``reference``, so a leaky release never contains the non-members it is tested against;
+3. ``synthetic_size`` rows (default: as many as ``train``) are sampled and stored as the Parquet
+   artefact ``synthetic``;
+4. the release audit (:func:`synth_audit.evaluate.evaluate_release`: singling out, linkability,
+   inference, DCR diagnostic, utility) with ``train``, the release and ``control``;
+5. the no-box membership attacks: members = ``train``, non-members = ``control``, the attacker's
+   population sample = ``reference``; with ``[membership.shadow]``, shadow modelling too;
+6. per-record outcomes (artefacts ``per_record`` and ``membership_exposed``) and the report
+   (artefact ``report``: one row, the report's JSON), then the results and a summary in one
+   transaction (:meth:`Store.finish_run`).
+
+A failure at any step (a :class:`~generators.GeneratorFitError` or anything else) marks the run
+failed with its message; the study goes on. While a run executes, a background thread sends
+heartbeats (every :data:`HEARTBEAT_S` seconds) with its progress.
+
+Result names (one row each in the store): ``<attack>.risk`` (``singling_out_univariate.risk``,
+``singling_out_multivariate.risk``, ``linkability.risk``, ``inference[<secret>].risk``),
+``diagnostics.dcr.share_closer_to_train``, ``utility.<metric>`` and ``utility.score``,
+``membership.<attack>.auc``, ``membership.<attack>.tpr_at_<fpr>_fpr`` (fpr 0.001, 0.01, 0.1) and
+``membership.<attack>.epsilon_lb`` (attacks ``dcr``, ``domias``, ``shadow``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from synth_audit._logging import get_logger
+from synth_audit.errors import ConfigError, StoreError, SynthAuditError
+from synth_audit.executors import limit_threads, single_threaded
+from synth_audit.progress import ProgressCallback, silent
+from synth_audit.store import ResultRow, RunRecord, Store, open_store
+from synth_audit.study.data import StudyData, load_study_data
+from synth_audit.study.spec import RunSpec, StudySpec, expand
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synth_audit.membership import MembershipResult
+    from synth_audit.report.model import AuditReport
+
+__all__ = [
+    "HEARTBEAT_S",
+    "STALE_AFTER_S",
+    "StudyOutcome",
+    "code_version",
+    "execute_run",
+    "report_rows",
+    "run_study",
+    "worker_id",
+]
+
+_log = get_logger(__name__)
+
+#: Seconds between two heartbeats of a running run.
+HEARTBEAT_S = 5.0
+#: A running run without a heartbeat for this long is taken as dead (its worker on another host).
+STALE_AFTER_S = 120.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """``synth-audit <version>``, plus ``git describe`` of the source checkout when there is one."""
+    from synth_audit import __version__
+
+    version = f"synth-audit {__version__}"
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        with contextlib.suppress(Exception):
+            out = subprocess.run(
+                ["git", "describe", "--always", "--dirty", "--tags"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+            if out.returncode == 0 and out.stdout.strip():
+                version += f" (git {out.stdout.strip()})"
+    return version
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process (how :func:`run_study` tells a dead local worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _worker_dead(run: RunRecord, *, stale_after_s: float, now: datetime) -> str | None:
+    """Why a running run's worker is dead, or None if it may be alive."""
+    wid = run.worker_id or ""
+    host, _, pid = wid.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+        return f"its worker process {wid} is no longer running"
+    last = run.heartbeat_at or run.started_at or run.created_at
+    age = (now - last).total_seconds()
+    if age > stale_after_s:
+        return f"its worker {wid or '(unknown)'} sent no heartbeat for {age:.0f} s"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------------
+
+
+def _counts(d: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"n_success": d.get("n_success"), "n_total": d.get("n_total")}
+
+
+def report_rows(report: AuditReport) -> list[ResultRow]:
+    """The store's result rows for a release audit (risks, DCR diagnostic, utility)."""
+    rows: list[ResultRow] = []
+    for name, r in report.risks():
+        d = r.to_dict()
+        counts = d["counts"]
+        rows.append(
+            ResultRow(
+                metric=f"{name}.risk",
+                value=r.risk.value,
+                ci_low=r.risk.ci_low,
+                ci_high=r.risk.ci_high,
+                confidence_level=r.risk.confidence_level,
+                n=r.n_attacks,
+                counts={k: _counts(counts.get(k)) for k in ("attack", "baseline", "control")},
+                extra={
+                    "attack_rate": d["attack_rate"],
+                    "baseline_rate": d["baseline_rate"],
+                    "control_rate": d["control_rate"],
+                    "residual": d["residual"],
+                    "beats_baseline": bool(r.beats_baseline),
+                    "seed": r.seed,
+                    "warnings": [w["code"] for w in d["warnings"]],
+                },
+            )
+        )
+    if report.dcr is not None:
+        dcr = report.dcr
+        rows.append(
+            ResultRow(
+                metric="diagnostics.dcr.share_closer_to_train",
+                value=dcr.share_closer_to_train,
+                ci_low=dcr.share_ci[0],
+                ci_high=dcr.share_ci[1],
+                confidence_level=dcr.confidence_level,
+                n=dcr.n_synthetic,
+                counts={
+                    "exact_copies_of_train": dcr.exact_copies_of_train,
+                    "exact_copies_of_control": dcr.exact_copies_of_control,
+                },
+                extra={"expected_share": dcr.expected_share, "p_value": dcr.p_value},
+            )
+        )
+    if report.utility:
+        from metrics import MetricResult
+
+        for name, m in report.utility.items():
+            try:
+                normalized: float | None = MetricResult.from_dict(m).normalized()
+            except Exception:
+                normalized = None
+            rows.append(
+                ResultRow(
+                    metric=f"utility.{name}",
+                    value=m.get("value"),
+                    ci_low=m.get("ci_low"),
+                    ci_high=m.get("ci_high"),
+                    confidence_level=m.get("confidence_level"),
+                    extra={
+                        "normalized": normalized,
+                        "direction": m.get("direction"),
+                        "bounds": m.get("bounds"),
+                        "ideal": m.get("ideal"),
+                    },
+                )
+            )
+    if report.utility_score is not None:
+        rows.append(
+            ResultRow(
+                metric="utility.score",
+                value=report.utility_score,
+                extra={"metrics": sorted(report.utility), "definition": "mean normalised value"},
+            )
+        )
+    return rows
+
+
+def membership_rows(name: str, result: MembershipResult) -> list[ResultRow]:
+    """Result rows of one membership attack: AUC, TPR at each FPR, the ε lower bound."""
+    s = result.summary()
+    n = int(result.n_members + result.n_nonmembers)
+    counts = {"n_members": int(result.n_members), "n_nonmembers": int(result.n_nonmembers)}
+    conf = result.confidence_level
+    rows = [
+        ResultRow(
+            metric=f"membership.{name}.auc",
+            value=result.auc,
+            ci_low=result.auc_ci[0],
+            ci_high=result.auc_ci[1],
+            confidence_level=conf,
+            n=n,
+            counts=counts,
+            extra={"warnings": len(result.warnings), "seed": result.seed},
+        )
+    ]
+    for fpr, r in result.tpr_at.items():
+        key = f"tpr_at_{fpr:g}_fpr"
+        rows.append(
+            ResultRow(
+                metric=f"membership.{name}.{key}",
+                value=s.get(key),
+                ci_low=s.get(f"{key}_ci_low"),
+                ci_high=s.get(f"{key}_ci_high"),
+                confidence_level=conf,
+                n=n,
+                counts=counts,
+                extra={"realised_fpr": r.realised_fpr, "target_fpr": fpr},
+            )
+        )
+    rows.append(
+        ResultRow(
+            metric=f"membership.{name}.epsilon_lb",
+            value=result.epsilon.epsilon,
+            confidence_level=conf,
+            n=n,
+            counts=counts,
+            extra={"ceiling": s.get("epsilon_ceiling")},
+        )
+    )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# The task
+# --------------------------------------------------------------------------------------------------
+
+
+class _Heartbeat:
+    """Sends the run's heartbeat with its latest progress from a background thread."""
+
+    def __init__(self, store: Store, run_id: str, interval_s: float) -> None:
+        self.store, self.run_id, self.interval_s = store, run_id, interval_s
+        self.progress = 0.0
+        self.message = "starting"
+        self.lost: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name=f"heartbeat-{run_id[:8]}", daemon=True
+        )
+
+    def update(self, progress: float, message: str) -> None:
+        self.progress = min(1.0, max(0.0, float(progress)))
+        self.message = message
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.store.heartbeat(self.run_id, progress=self.progress, message=self.message)
+            except StoreError as exc:  # the run was expired or finished elsewhere
+                self.lost = str(exc)
+                return
+            except Exception:  # a transient database problem: try again next time
+                _log.debug("heartbeat of run %s failed", self.run_id, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def _open(store: Store | str) -> Store:
+    if isinstance(store, Store):
+        return store
+    with _stores_lock:
+        if store not in _stores:
+            _stores[store] = open_store(store)
+        return _stores[store]
+
+
+def _spec_of(store: Store, study: str) -> StudySpec:
+    return StudySpec.from_dict(
+        store.get_study(study).spec, source=f"The stored spec of study {study!r}"
+    )
+
+
+def _check_fingerprints(run: RunRecord, data: StudyData) -> None:
+    recorded = run.data_fingerprints or {}
+    changed = [
+        part
+        for part, fp in recorded.items()
+        if part != "source" and data.fingerprints.get(part, {}).get("sha256") != fp.get("sha256")
+    ]
+    if changed:
+        raise ConfigError(
+            f"The study's data changed since run {run.id} was queued: the {', '.join(changed)} "
+            f"split(s) differ from the ones recorded (data file "
+            f"{recorded.get('source', {}).get('path', '?')}). Restore the file, or run the study "
+            "under a new name."
+        )
+
+
+def _seeds(seed: int) -> dict[str, int]:
+    names = ("fit", "sample", "audit", "membership", "shadow")
+    children = np.random.SeedSequence(int(seed)).spawn(len(names))
+    return {n: int(c.generate_state(1)[0]) for n, c in zip(names, children)}
+
+
+def _per_record_frame(report: AuditReport) -> pd.DataFrame:
+    """Per-record outcomes with Parquet-safe columns (mixed object columns become text)."""
+    import pandas as pd
+
+    frame = report.per_record()
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object:
+            kinds = {type(v) for v in s.dropna()}
+            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+                if kinds <= {bool}:
+                    s = s.astype("boolean")
+                else:
+                    s = s.map(lambda v: None if v is None or v is pd.NA else str(v))
+        out[str(col)] = s
+    return pd.DataFrame(out)
+
+
+def _exposed_frame(results: Mapping[str, MembershipResult]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [
+        {"attack": name, "rank": i + 1, "record_id": str(rid), "score": float(score)}
+        for name, res in results.items()
+        for i, (rid, score, _member) in enumerate(res.top_exposed)
+    ]
+    return pd.DataFrame(rows, columns=["attack", "rank", "record_id", "score"])
+
+
+def execute_run(store: Store | str, run_id: str) -> dict[str, Any]:
+    """Execute one stored run; a top-level function, so any executor can ship it to a worker.
+
+    Returns a small dict: ``run_id``, ``status`` ("done", "failed" or "skipped": done already or
+    taken by another worker), ``seconds``, and ``risk``/``utility`` or ``error``. Never raises for
+    a failure of the run itself; that is recorded in the store.
+    """
+    limit_threads(1)
+    st = _open(store)
+    run = st.get_run(run_id)
+    if run.status == "done":
+        return {"run_id": run_id, "status": "skipped", "reason": "done already", "seconds": 0.0}
+    try:
+        run = st.start_run(run_id, worker_id())
+    except StoreError as exc:
+        return {"run_id": run_id, "status": "skipped", "reason": str(exc), "seconds": 0.0}
+    return execute_claimed_run(st, run)
+
+
+def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
+    """Execute a run this process has already moved to running (``claim_run``/``start_run``).
+
+    What ``synth-audit worker`` calls after :meth:`Store.claim_run`; same result as
+    :func:`execute_run`.
+    """
+    limit_threads(1)
+    t0 = time.perf_counter()
+    st = _open(store)
+    run_id = run.id
+    with _Heartbeat(st, run_id, HEARTBEAT_S) as beat, single_threaded():
+        try:
+            summary, rows, arts = _execute(st, run, beat)
+        except BaseException as exc:
+            if isinstance(exc, SynthAuditError):
+                message = str(exc)
+            elif isinstance(exc, Exception):
+                tb = traceback.extract_tb(exc.__traceback__)[-1:]
+                where = f" (at {Path(tb[0].filename).name}:{tb[0].lineno})" if tb else ""
+                message = f"{type(exc).__name__}: {exc}{where}"
+            else:  # KeyboardInterrupt / SystemExit in an inline run
+                message = f"interrupted ({type(exc).__name__})"
+            with contextlib.suppress(StoreError):
+                st.fail_run(run_id, message)
+            if not isinstance(exc, Exception):
+                raise
+            return {
+                "run_id": run_id,
+                "status": "failed",
+                "error": message,
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+    seconds = round(time.perf_counter() - t0, 3)
+    summary["seconds"] = seconds
+    try:
+        st.finish_run(run_id, results=rows, summary=summary, artefacts=arts)
+    except StoreError as exc:
+        return {"run_id": run_id, "status": "failed", "error": str(exc), "seconds": seconds}
+    return {
+        "run_id": run_id,
+        "status": "done",
+        "risk": summary.get("risk"),
+        "utility": summary.get("utility"),
+        "seconds": seconds,
+    }
+
+
+def _execute(st: Store, run: RunRecord, beat: _Heartbeat) -> tuple[dict[str, Any], list, list]:
+    import pandas as pd
+
+    from generators import make_generator
+    from synth_audit import __version__
+    from synth_audit.evaluate import evaluate_release
+    from synth_audit.frontier import run_risk
+    from synth_audit.schema import infer_schema
+
+    assert run.study is not None
+    spec = _spec_of(st, run.study)
+    seeds = _seeds(run.seed)
+    timings: dict[str, float] = {}
+
+    def step(name: str, progress: float) -> Callable[[], None]:
+        beat.update(progress, name)
+        t = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = round(time.perf_counter() - t, 3)
+
+        return done
+
+    end = step("data", 0.01)
+    data = load_study_data(spec)
+    _check_fingerprints(run, data)
+    schema = infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
+    end()
+
+    end = step("fit", 0.05)
+    generator = make_generator(run.generator, **run.params)
+    holdout = data.holdout if getattr(generator, "needs_holdout", False) else None
+    generator.fit(data.train, schema=schema, random_state=seeds["fit"], holdout=holdout)
+    end()
+
+    end = step("sample", 0.3)
+    n_synth = spec.synthetic_size or len(data.train)
+    synthetic = generator.sample(n_synth, random_state=seeds["sample"])
+    arts = [st.write_artefact(run.id, "synthetic", synthetic)]
+    end()
+
+    end = step("audit", 0.35)
+
+    def audit_progress(step: str, done: int, total: int) -> None:
+        beat.update(0.35 + 0.45 * (done / max(total, 1)), f"audit: {step}")
+
+    cfg = spec.audit_config(seed=seeds["audit"])
+    report = evaluate_release(
+        train=data.train,
+        synthetic=synthetic,
+        control=data.control,
+        config=cfg,
+        progress=audit_progress,
+    )
+    rows = report_rows(report)
+    end()
+
+    membership: dict[str, MembershipResult] = {}
+    mem = spec.membership
+    if mem.enabled and mem.attacks:
+        end = step("membership", 0.8)
+        from synth_audit.membership.nobox import run_nobox_attacks
+
+        membership.update(
+            run_nobox_attacks(
+                synthetic=synthetic,
+                members=data.train,
+                nonmembers=data.control,
+                reference=data.reference,
+                schema=schema,
+                attacks=list(mem.attacks),
+                random_state=seeds["membership"],
+                confidence_level=spec.confidence_level,
+            )
+        )
+        end()
+    if mem.enabled and mem.shadow is not None:
+        end = step("shadow", 0.85)
+        membership["shadow"] = _shadow(spec, run, data, schema, seeds["shadow"], beat)
+        end()
+    for name, res in membership.items():
+        rows.extend(membership_rows(name, res))
+
+    beat.update(0.95, "artefacts")
+    arts.append(st.write_artefact(run.id, "per_record", _per_record_frame(report)))
+    if membership:
+        arts.append(st.write_artefact(run.id, "membership_exposed", _exposed_frame(membership)))
+    arts.append(
+        st.write_artefact(run.id, "report", pd.DataFrame({"report_json": [report.to_json()]}))
+    )
+
+    by_metric = {r.metric: r for r in rows}
+    risk = run_risk(by_metric, spec.frontier.risk)
+    utility = by_metric.get(spec.frontier.utility)
+    summary: dict[str, Any] = {
+        "risk": None if risk is None else risk.value,
+        "risk_ci_low": None if risk is None else risk.ci_low,
+        "risk_ci_high": None if risk is None else risk.ci_high,
+        "risk_attack": None if risk is None else risk.attack,
+        "risk_definition": spec.frontier.risk,
+        "utility": None if utility is None else utility.value,
+        "utility_metric": spec.frontier.utility,
+        "n_synthetic": int(n_synth),
+        "seeds": seeds,
+        "seed_index": _seed_index(spec, run.seed),
+        "n_warnings": len(report.all_warnings()),
+        "worker": worker_id(),
+        "worker_code_version": f"synth-audit {__version__}",
+        "timings_s": timings,
+    }
+    if membership:
+        summary["membership_auc"] = {k: v.auc for k, v in membership.items()}
+    if beat.lost:
+        raise StoreError(f"The run lost its claim while executing: {beat.lost}")
+    return summary, rows, arts
+
+
+def _seed_index(spec: StudySpec, seed: int) -> int | None:
+    from synth_audit.study.spec import child_seed
+
+    for i in range(spec.seeds):
+        if child_seed(spec.seed, i) == seed:
+            return i
+    return None
+
+
+def _shadow(
+    spec: StudySpec,
+    run: RunRecord,
+    data: StudyData,
+    schema: Any,
+    seed: int,
+    beat: _Heartbeat,
+) -> MembershipResult:
+    """Shadow modelling against ``n_targets`` random training records (members of the release)."""
+    from generators import make_generator
+    from synth_audit.membership.shadow import shadow_attack
+
+    sh = spec.membership.shadow
+    assert sh is not None
+    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
+    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
+    targets = data.train.iloc[np.sort(rows)]
+    train_size = sh.resolved_train_size(spec.split)
+
+    def progress(step: str, done: int, total: int) -> None:
+        beat.update(0.85 + 0.1 * (done / max(total, 1)), f"shadow: {step}")
+
+    return shadow_attack(  # type: ignore[no-any-return]
+        generator=make_generator(run.generator, **run.params),
+        reference=data.reference,
+        targets=targets,
+        schema=schema,
+        n_shadow=sh.n_shadow,
+        train_size=train_size,
+        synth_size=sh.synth_size or train_size,
+        n_eval=sh.n_eval,
+        classifier=sh.classifier,
+        executor=None,
+        random_state=attack_seed,
+        confidence_level=spec.confidence_level,
+        progress=progress,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The study
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudyOutcome:
+    """What one :func:`run_study` call did."""
+
+    study: str
+    n_runs: int
+    already_done: int = 0
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    requeued: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    broken: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Every run of the study is done."""
+        return self.already_done + len(self.done) == self.n_runs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "n_runs": self.n_runs,
+            "already_done": self.already_done,
+            "done": list(self.done),
+            "failed": dict(self.failed),
+            "skipped": dict(self.skipped),
+            "requeued": dict(self.requeued),
+            "seconds": self.seconds,
+            "complete": self.complete,
+            "broken": self.broken,
+        }
+
+
+def _lost(store: Store, run_id: str, exc: BaseException) -> dict[str, Any]:
+    """A task that raised instead of returning: its worker died, or the executor broke."""
+    error = f"{type(exc).__name__}: {exc}"
+    try:
+        rec = store.get_run(run_id)
+    except StoreError:
+        return {"status": "failed", "error": error}
+    if rec.status == "queued":  # never started: leave it queued for the next `study run`
+        return {"status": "skipped", "reason": f"not started: the executor failed ({error})"}
+    if rec.status == "running":
+        with contextlib.suppress(StoreError):
+            store.fail_run(run_id, f"the worker executing the run died ({error})")
+    elif rec.status == "done":
+        return {"status": "done"}
+    return {"status": "failed", "error": f"the worker executing the run died ({error})"}
+
+
+def _record_study(store: Store, spec: StudySpec) -> None:
+    """``ensure_study``; a stored spec that differs only in generators, seeds, description, frontier
+    or the data file's path (same content) is replaced, anything else is refused."""
+    from synth_audit.store import canonical_json
+
+    if spec.name not in {s.name for s in store.list_studies()}:
+        store.ensure_study(spec.name, spec.to_dict())
+        return
+    stored = _spec_of(store, spec.name)
+    a, b = stored.evaluation_identity(), spec.evaluation_identity()
+    if canonical_json(a) != canonical_json(b):
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        raise ConfigError(
+            f"The study {spec.name!r} is already in the store {store.url} with different "
+            f"settings for {', '.join(keys)}; its runs were made under those settings. Give the "
+            "study a new name (the 'name' key), or restore the settings. (Adding generators, grid "
+            "values or seeds is fine.)"
+        )
+    store.ensure_study(spec.name, spec.to_dict(), replace_spec=True)
+
+
+def _data_fingerprints(data: StudyData) -> dict[str, Any]:
+    return {k: dict(v) for k, v in data.fingerprints.items()}
+
+
+def _check_stored_fingerprints(store: Store, spec: StudySpec, fps: Mapping[str, Any]) -> None:
+    for run in store.list_runs(study=spec.name, status="done", limit=1):
+        old = run.data_fingerprints or {}
+        changed = [
+            p
+            for p in ("train", "control", "reference")
+            if old.get(p, {}).get("sha256") != fps[p]["sha256"]
+        ]
+        if old and changed:
+            raise ConfigError(
+                f"The data of study {spec.name!r} changed since its runs were made: the "
+                f"{', '.join(changed)} split(s) of {spec.data_path} differ from the stored ones. "
+                "Restore the file, or run the study under a new name."
+            )
+
+
+def run_study(
+    spec: StudySpec,
+    *,
+    store: Store,
+    executor: Executor,
+    progress: ProgressCallback = silent,
+    retry_failed: bool = True,
+    stale_after_s: float = STALE_AFTER_S,
+    poll_s: float = 1.0,
+) -> StudyOutcome:
+    """Run every run of ``spec`` that is not done yet on ``executor``; record them in ``store``.
+
+    Re-running a study skips its done runs; runs that failed, or whose worker died (its process is
+    gone, or no heartbeat for ``stale_after_s``), are re-queued and run again (``retry_failed=False``
+    leaves failed runs as they are). Runs that another live worker is executing are waited for. The
+    call returns when every run of the study is done or failed in this call. ``progress(step, done,
+    total)`` is called as runs complete.
+    """
+    t0 = time.perf_counter()
+    runs = expand(spec)
+    data = load_study_data(spec)
+    fps = _data_fingerprints(data)
+    _record_study(store, spec)
+    _check_stored_fingerprints(store, spec, fps)
+    version = code_version()
+    ids: dict[str, RunSpec] = {}
+    for r in runs:
+        run_id = store.add_run(
+            study=spec.name,
+            run_key=r.run_key,
+            generator=r.generator,
+            params=r.params,
+            seed=r.seed,
+            code_version=version,
+            data_fingerprints=fps,
+        )
+        ids[run_id] = r
+    outcome = StudyOutcome(study=spec.name, n_runs=len(ids))
+    total = len(ids)
+    attempted: set[str] = set()
+    first = True
+    initially_done_ids: list[str] = []
+    skips: dict[str, int] = {}
+    broken: str | None = None
+    futures: dict[Future[dict[str, Any]], str] = {}
+
+    def label(run_id: str) -> str:
+        r = ids[run_id]
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        return f"{r.generator}({params}) seed {r.seed_index}"
+
+    def n_finished() -> int:
+        return outcome.already_done + len(outcome.done) + len(outcome.failed)
+
+    while True:
+        records = {r.id: r for r in store.list_runs(study=spec.name) if r.id in ids}
+        if first:
+            initially_done_ids = [i for i, r in records.items() if r.status == "done"]
+            outcome.already_done = len(initially_done_ids)
+            progress("runs", outcome.already_done, total)
+            first = False
+        now = datetime.now(UTC)
+        to_submit: list[str] = []
+        waiting = 0
+        for run_id, rec in records.items():
+            if run_id in attempted or rec.status == "done":
+                continue
+            if rec.status == "running":
+                why = _worker_dead(rec, stale_after_s=stale_after_s, now=now)
+                if why is None:
+                    waiting += 1
+                    continue
+                with contextlib.suppress(StoreError):
+                    store.fail_run(run_id, f"interrupted: {why}")
+                    store.requeue_run(run_id)
+                outcome.requeued[run_id] = why
+            elif rec.status == "failed":
+                if not retry_failed:
+                    outcome.failed[run_id] = rec.error or "failed"
+                    attempted.add(run_id)
+                    continue
+                with contextlib.suppress(StoreError):
+                    store.requeue_run(run_id)
+                outcome.requeued[run_id] = f"failed before: {rec.error}"
+            to_submit.append(run_id)
+        if broken:
+            to_submit = []
+        order = {run_id: i for i, run_id in enumerate(ids)}
+        to_submit.sort(key=order.__getitem__)
+        for run_id in to_submit:
+            attempted.add(run_id)
+            futures[executor.submit(execute_run, store, run_id)] = run_id
+        if (not futures and not waiting) or broken:
+            break
+        if futures:
+            for fut in as_completed(list(futures)):
+                run_id = futures.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # the worker died or the executor failed
+                    res = _lost(store, run_id, exc)
+                    if isinstance(exc, BrokenExecutor):
+                        broken = f"{type(exc).__name__}: {exc}"
+                        skips[run_id] = 99  # not in this call: the executor is gone
+                status = res.get("status")
+                if status == "done":
+                    outcome.done.append(run_id)
+                elif status == "failed":
+                    outcome.failed[run_id] = str(res.get("error"))
+                else:
+                    outcome.skipped[run_id] = str(res.get("reason", ""))
+                    skips[run_id] = skips.get(run_id, 0) + 1
+                    if skips[run_id] < 3:
+                        attempted.discard(run_id)  # another worker has it: wait for it
+                progress(f"finished {label(run_id)}", n_finished(), total)
+            continue
+        time.sleep(poll_s)
+    # The final state, whoever executed the runs (another worker may have taken some).
+    initially_done = set(initially_done_ids)
+    outcome.done, outcome.failed = [], {}
+    for rec in store.list_runs(study=spec.name):
+        if rec.id not in ids or rec.id in initially_done:
+            continue
+        if rec.status == "done":
+            outcome.done.append(rec.id)
+        elif rec.status == "failed":
+            outcome.failed[rec.id] = rec.error or "failed"
+    outcome.skipped = {k: v for k, v in outcome.skipped.items() if k not in outcome.done}
+    outcome.broken = broken
+    outcome.seconds = round(time.perf_counter() - t0, 3)
+    progress("runs", n_finished(), total)
+    return outcome

@@ -1,0 +1,441 @@
+"""The study specification (``study.toml``): validated whole, every problem reported at once.
+
+A study compares generators on one dataset under one evaluation::
+
+    name = "randhie-demo"
+    seed = 42                 # root of every run's seed (numpy SeedSequence)
+    seeds = 2                 # runs per generator configuration
+
+    [data]
+    path = "population.csv"   # relative to the TOML file
+    group_by = "person_id"    # one random row per person; a person never spans two splits
+    drop = ["person_id", "year"]
+
+    [split]
+    train = 1000              # the generator's training data (the members)
+    control = 1000            # real records never used (the non-members, control attacks)
+    reference = 1000          # the attacker's sample of the population (no-box MIAs)
+    seed = 42
+
+    [[generators]]
+    name = "gaussian_copula"
+    params = { enforce_rounding = true }
+    grid = { default_distribution = ["norm", "beta"] }   # cartesian product over the lists
+
+    # the sections of audit.toml: [columns], [singling_out], [linkability], [inference],
+    # [utility], [diagnostics], plus confidence_level and engine
+    [membership]
+    attacks = ["dcr", "domias"]
+    [membership.shadow]       # optional: black-box shadow modelling (re-fits the generator)
+    n_shadow = 8
+
+Unknown keys are refused with their location. Generator names and parameters are checked when the
+file is loaded (not hours into a study), and so are the data file, its columns and the split sizes.
+
+Seeds: the run of seed index ``i`` gets the child seed ``SeedSequence(seed).spawn(i + 1)[i]`` (as an
+int), whatever the generator: runs with the same index share their random numbers (a paired design,
+so generators are compared on the same attacks), and raising ``seeds`` later keeps the earlier runs.
+A run's key is the SHA-256 of the canonical JSON of (study name, generator, params, child seed)
+(:func:`synth_audit.store.make_run_key`), so expanding a study twice gives the same keys and a
+re-run finds the runs already stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from synth_audit.config import (
+    AuditConfig,
+    DiagnosticsConfig,
+    InferenceConfig,
+    LinkabilityConfig,
+    SinglingOutConfig,
+    UtilityConfig,
+    format_validation_error,
+)
+from synth_audit.errors import ConfigError, SynthAuditError, format_names
+from synth_audit.schema import ColumnKind
+
+__all__ = [
+    "NOBOX_ATTACKS",
+    "DataSpec",
+    "FrontierSpec",
+    "GeneratorSpec",
+    "MembershipSpec",
+    "RunSpec",
+    "ShadowSpec",
+    "SplitSpec",
+    "StudySpec",
+    "child_seed",
+    "expand",
+    "load_study",
+]
+
+#: No-box membership attacks a study may name (see :mod:`synth_audit.membership.nobox`).
+NOBOX_ATTACKS: tuple[str, ...] = ("dcr", "domias", "dcr_raw")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Strict):
+    path: str = Field(
+        description="CSV or Parquet file; relative paths are read from the TOML's folder"
+    )
+    group_by: str | None = Field(
+        None,
+        description="column identifying a unit (person); one random row per unit is kept, so a "
+        "unit never appears in two splits",
+    )
+    drop: list[str] = Field(default_factory=list, description="columns removed after the split")
+
+
+class SplitSpec(_Strict):
+    train: int = Field(ge=2, description="rows the generator is trained on (the members)")
+    control: int = Field(ge=2, description="rows never used for training (the non-members)")
+    reference: int = Field(
+        0, ge=0, description="the attacker's own sample of the population (no-box MIAs)"
+    )
+    holdout: int | None = Field(
+        None,
+        ge=1,
+        description="at most this many of the remaining rows go to generators that need real "
+        "non-training records (the 'leaky' baseline); default: all remaining rows",
+    )
+    seed: int = Field(42, ge=0)
+
+
+class GeneratorSpec(_Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict, description="fixed parameters")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="parameter -> values; every combination is a run"
+    )
+
+    @field_validator("grid")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        empty = [k for k, vals in v.items() if not vals]
+        if empty:
+            raise ValueError(f"the grid values of {format_names(empty)} are empty lists")
+        return v
+
+    def configurations(self) -> list[dict[str, Any]]:
+        """Every parameter dict of this entry: ``params`` merged with each point of the grid."""
+        keys = list(self.grid)
+        out = []
+        for values in itertools.product(*(self.grid[k] for k in keys)):
+            out.append({**self.params, **dict(zip(keys, values))})
+        return out
+
+
+class ShadowSpec(_Strict):
+    """Black-box shadow modelling (:func:`synth_audit.membership.shadow.shadow_attack`).
+
+    ``n_targets`` training records are attacked; for each, ``n_shadow`` shadow releases train the
+    attacker's classifier and ``n_eval`` evaluation releases measure it, every release a fresh fit
+    of the run's generator on ``train_size`` records of the reference split (half of it for shadow
+    releases, half for evaluation ones). Cost: ``n_targets * (n_shadow + n_eval)`` fits per run.
+    """
+
+    n_targets: int = Field(5, ge=1, description="training records attacked")
+    n_shadow: int = Field(8, ge=4, description="shadow releases per target")
+    n_eval: int = Field(4, ge=2, description="evaluation releases per target")
+    train_size: int | None = Field(
+        None,
+        ge=2,
+        description="records per shadow training set; default: min(train, reference / 3)",
+    )
+    synth_size: int | None = Field(
+        None, ge=1, description="rows per shadow release; default: train_size"
+    )
+    classifier: Literal["rf", "logistic"] = "rf"
+
+    def resolved_train_size(self, split: SplitSpec) -> int:
+        return self.train_size or max(2, min(split.train, split.reference // 3))
+
+
+class MembershipSpec(_Strict):
+    enabled: bool = True
+    attacks: list[str] = Field(default_factory=lambda: ["dcr", "domias"])
+    shadow: ShadowSpec | None = None
+
+    @field_validator("attacks")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = [a for a in v if a not in NOBOX_ATTACKS]
+        if unknown:
+            raise ValueError(
+                f"unknown no-box attack(s) {format_names(unknown)}; choose from "
+                f"{format_names(NOBOX_ATTACKS)}"
+            )
+        return v
+
+
+class FrontierSpec(_Strict):
+    risk: str = Field(
+        "worst",
+        description='"worst" (the largest Article 29 risk) or a metric name such as '
+        '"membership.dcr.tpr_at_0.01_fpr"',
+    )
+    utility: str = "utility.score"
+
+
+class StudySpec(_Strict):
+    name: str
+    description: str = ""
+    seed: int = Field(42, ge=0, description="root seed of every run (SeedSequence)")
+    seeds: int = Field(1, ge=1, description="runs per generator configuration")
+    synthetic_size: int | None = Field(None, ge=2, description="rows sampled; default: train size")
+    data: DataSpec
+    split: SplitSpec
+    generators: list[GeneratorSpec] = Field(min_length=1)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    engine: str = "native"
+    columns: dict[str, ColumnKind] = Field(default_factory=dict)
+    singling_out: SinglingOutConfig = Field(default_factory=SinglingOutConfig)  # type: ignore[arg-type]
+    linkability: LinkabilityConfig = Field(default_factory=LinkabilityConfig)  # type: ignore[arg-type]
+    inference: InferenceConfig = Field(default_factory=InferenceConfig)  # type: ignore[arg-type]
+    utility: UtilityConfig = Field(default_factory=UtilityConfig)  # type: ignore[arg-type]
+    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)  # type: ignore[arg-type]
+    membership: MembershipSpec = Field(default_factory=MembershipSpec)  # type: ignore[arg-type]
+    frontier: FrontierSpec = Field(default_factory=FrontierSpec)  # type: ignore[arg-type]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME_RE.match(v):
+            raise ValueError(
+                "must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit"
+            )
+        return v
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, v: str) -> str:
+        if v not in ("native", "anonymeter"):
+            raise ValueError('must be "native" or "anonymeter"')
+        return v
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data.path)
+
+    def audit_config(self, *, seed: int) -> AuditConfig:
+        """The release audit each run makes (one thread: runs are already parallel)."""
+        return AuditConfig.model_validate(
+            {
+                "seed": int(seed),
+                "confidence_level": self.confidence_level,
+                "engine": self.engine,
+                "n_jobs": 1,
+                "columns": {k: v.value for k, v in self.columns.items()},
+                "singling_out": self.singling_out.model_dump(),
+                "linkability": self.linkability.model_dump(),
+                "inference": self.inference.model_dump(),
+                "utility": self.utility.model_dump(),
+                "diagnostics": self.diagnostics.model_dump(),
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON form (what the store records; :meth:`from_dict` reads it back)."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "The study spec") -> StudySpec:
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, source)) from None
+
+    def evaluation_identity(self) -> dict[str, Any]:
+        """What every run's numbers depend on besides its generator and seed.
+
+        A stored study may be re-run with more generators, wider grids or more seeds (the runs
+        already done stay valid), but not with a different dataset, split, evaluation or root seed.
+        """
+        d = self.to_dict()
+        for key in ("generators", "seeds", "description", "frontier"):
+            d.pop(key, None)
+        d["data"] = {k: v for k, v in d["data"].items() if k != "path"}
+        return d
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a study: a generator configuration and a seed."""
+
+    study: str
+    generator: str
+    params: dict[str, Any]
+    seed_index: int
+    seed: int
+    run_key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "generator": self.generator,
+            "params": dict(self.params),
+            "seed_index": self.seed_index,
+            "seed": self.seed,
+            "run_key": self.run_key,
+        }
+
+
+def child_seed(root: int, index: int) -> int:
+    """The seed of seed index ``index``: ``SeedSequence(root).spawn(index + 1)[index]`` as an int.
+
+    Independent of how many seeds a study has (child ``i`` depends only on ``root`` and ``i``).
+    """
+    child = np.random.SeedSequence(int(root)).spawn(index + 1)[index]
+    return int(child.generate_state(1)[0])
+
+
+def expand(spec: StudySpec) -> list[RunSpec]:
+    """Every run of the study, in a fixed order: generators as listed, grid points in the order of
+    their values, then seeds. Same spec, same list (keys included)."""
+    from synth_audit.store import make_run_key
+
+    seeds = [child_seed(spec.seed, i) for i in range(spec.seeds)]
+    runs: list[RunSpec] = []
+    for g in spec.generators:
+        for params in g.configurations():
+            for i, s in enumerate(seeds):
+                key = make_run_key(study=spec.name, generator=g.name, params=params, seed=s)
+                runs.append(RunSpec(spec.name, g.name, params, i, s, key))
+    return runs
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading with every problem at once
+# --------------------------------------------------------------------------------------------------
+
+
+def _problem_lines(exc: ValidationError, source: str) -> list[str]:
+    text = format_validation_error(exc, source)
+    return [line for line in text.splitlines()[1:] if line.strip()]
+
+
+def _generator_problems(raw: Any) -> list[str]:
+    """Unknown generators, unknown or invalid parameters; checked on every grid point."""
+    from generators import make_generator
+
+    if not isinstance(raw, list):
+        return []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            continue
+        try:
+            g = GeneratorSpec.model_validate(dict(entry))
+        except ValidationError:
+            continue  # reported by the model validation
+        overlap = set(g.params) & set(g.grid)
+        if overlap:
+            problems.append(
+                f"  - [generators.{i}] params: {format_names(overlap)} given both in params and in "
+                "grid; keep one"
+            )
+        reported: set[str] = set()
+        for params in g.configurations():
+            try:
+                make_generator(g.name, **params)
+            except SynthAuditError as exc:
+                msg = str(exc)
+                if msg not in reported:
+                    reported.add(msg)
+                    problems.append(f"  - [generators.{i}] {g.name}: {msg}")
+                if "Unknown generator" in msg:
+                    break
+                continue
+            except Exception as exc:  # a plugin's own check
+                problems.append(f"  - [generators.{i}] {g.name}: {type(exc).__name__}: {exc}")
+                break
+            from synth_audit.store import canonical_json
+
+            ident = canonical_json({"generator": g.name, "params": params})
+            if ident in seen and seen[ident] != i:
+                problems.append(
+                    f"  - [generators.{i}] {g.name}: the configuration {canonical_json(params)} is "
+                    f"already given by [generators.{seen[ident]}]; remove the duplicate"
+                )
+            seen.setdefault(ident, i)
+    return problems
+
+
+def _data_problems(spec: StudySpec) -> list[str]:
+    """The data file, its columns and the split sizes (reads the file once)."""
+    from synth_audit.study.data import check_study_data
+
+    return [f"  - {p}" for p in check_study_data(spec)]
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read and validate ``study.toml``. Every problem is reported in one ConfigError.
+
+    Data paths are resolved against the TOML file's folder (the returned spec holds the absolute
+    path).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(
+            f"Study file {str(p)!r} does not exist. Check the path given to `synth-audit study run`."
+        )
+    source = f"Study file {str(p)!r}"
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}.") from None
+    data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        data = dict(data)
+        data["path"] = str((p.parent / data["path"]).resolve())
+        raw = {**raw, "data": data}
+    return study_from_mapping(raw, source=source)
+
+
+def study_from_mapping(raw: Mapping[str, Any], *, source: str = "The study spec") -> StudySpec:
+    """Validate a study given as a mapping (the TOML's content, paths already absolute)."""
+    problems: list[str] = []
+    spec: StudySpec | None = None
+    try:
+        spec = StudySpec.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems.extend(_problem_lines(exc, source))
+    problems.extend(_generator_problems(raw.get("generators")))
+    if spec is not None:
+        problems.extend(_data_problems(spec))
+    else:
+        data = raw.get("data")
+        path = data.get("path") if isinstance(data, Mapping) else None
+        if isinstance(path, str) and not Path(path).is_file():
+            problems.append(f"  - [data] path: the file {path!r} does not exist. Check the path.")
+    if problems:
+        n = len(problems)
+        raise ConfigError(
+            f"{source} has {n} problem{'s' if n > 1 else ''}:\n" + "\n".join(problems)
+        )
+    assert spec is not None
+    return spec
+
+
+def iter_configurations(spec: StudySpec) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(generator, params) of every configuration, in expansion order."""
+    for g in spec.generators:
+        for params in g.configurations():
+            yield g.name, params
