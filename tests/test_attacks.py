@@ -161,7 +161,8 @@ def test_parameter_errors_name_the_parameter() -> None:
     df = pd.DataFrame({"a": np.arange(10.0), "b": list("pqpqpqpqpq")})
     data = prepare_inputs(df, df, df)
     with pytest.raises(
-        ConfigError, match=r"'n_neighbors' parameter of LinkabilityAttack must be an int >= 1\. Got 0"
+        ConfigError,
+        match=r"'n_neighbors' parameter of LinkabilityAttack must be an int >= 1\. Got 0",
     ):
         linkability_attack(data, aux_cols=(["a"], ["b"]), n_neighbors=0)
     with pytest.raises(ConfigError, match="disjoint"):
