@@ -91,6 +91,17 @@ def add_command(
     return parser
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1, with the usage error argparse reports (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
+    return value
+
+
 def make_console(*, stderr: bool = False) -> Console:
     """A rich console; when the stream is not a terminal, a fixed width of 120 and no colours."""
     from rich.console import Console

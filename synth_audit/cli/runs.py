@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from synth_audit.cli._common import EXIT_OK, add_command, make_console
+from synth_audit.cli._common import EXIT_OK, add_command, make_console, positive_int
 from synth_audit.cli.study import _run_line, add_store_argument, open_cli_store, print_runs
 
 __all__ = ["handle_list", "handle_show", "register"]
@@ -30,16 +30,6 @@ example:
 STATUSES = ("queued", "running", "done", "failed")
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     p = add_command(
         subparsers,
@@ -52,7 +42,7 @@ def register(subparsers: Any) -> None:
     lst.add_argument("--study", metavar="STUDY", help="only the runs of this study")
     lst.add_argument("--status", choices=STATUSES, help="only runs in this state")
     lst.add_argument("--generator", metavar="NAME", help="only runs of this generator")
-    lst.add_argument("--limit", type=_limit, default=None, metavar="N", help="at most N runs")
+    lst.add_argument("--limit", type=positive_int, default=None, metavar="N", help="at most N runs")
     add_store_argument(lst)
     lst.add_argument("--json", action="store_true", help="print the runs as JSON")
     lst.set_defaults(handler=handle_list)

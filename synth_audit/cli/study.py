@@ -20,6 +20,7 @@ from synth_audit.cli._common import (
     RichProgress,
     add_command,
     make_console,
+    positive_int,
 )
 
 if TYPE_CHECKING:
@@ -64,16 +65,6 @@ def open_cli_store(url: str | None) -> Store:
     return open_store(url)
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     p = add_command(
         subparsers,
@@ -94,7 +85,7 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument(
         "--workers",
-        type=_workers,
+        type=positive_int,
         default=None,
         metavar="N",
         help="worker processes of a local pool or dask://local (default: the CPUs available)",
