@@ -88,24 +88,44 @@ def worker(args: argparse.Namespace) -> None:
     cfg = _config(args.engine, secrets, n_attacks)
     t0 = time.perf_counter()
     report = evaluate_release(
-        train=d / "train.parquet", synthetic=d / "synthetic.parquet", control=d / "control.parquet",
+        train=d / "train.parquet",
+        synthetic=d / "synthetic.parquet",
+        control=d / "control.parquet",
         config=cfg,
     )
     wall = time.perf_counter() - t0
     risks = {
         name: {
-            "value": r.risk.value, "ci": list(r.risk.ci), "attack_rate": r.attack_rate.value,
-            "attack_error": r.attack_rate.error, "n": r.n_attacks,
+            "value": r.risk.value,
+            "ci": list(r.risk.ci),
+            "attack_rate": r.attack_rate.value,
+            "attack_error": r.attack_rate.error,
+            "n": r.n_attacks,
         }
         for name, r in report.risks()
     }
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "timings": dict(report.timings_s), "rss_mb": rss_mb, "risks": risks}))
+    print(
+        json.dumps(
+            {"wall_s": wall, "timings": dict(report.timings_s), "rss_mb": rss_mb, "risks": risks}
+        )
+    )
 
 
 def run_child(data: Path, engine: str, secrets: str, n_attacks: str) -> dict:
-    cmd = [sys.executable, __file__, "--worker", "--data", str(data), "--engine", engine,
-           "--secrets", secrets, "--n-attacks", n_attacks]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--data",
+        str(data),
+        "--engine",
+        engine,
+        "--secrets",
+        secrets,
+        "--n-attacks",
+        n_attacks,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ})
     if out.returncode != 0:
         raise SystemExit(f"{engine} run failed:\n{out.stderr[-3000:]}")
@@ -120,8 +140,10 @@ def bench(n: int, sub_attacks: int, sub_secrets: list[str]) -> None:
         t0 = time.perf_counter()
         make_data(n, data)
         n_cols = pd.read_parquet(data / "train.parquet").shape[1]
-        print(f"\n=== {n:,} training rows, {n:,} control rows, {n:,} synthetic rows, {n_cols} columns "
-              f"(data generated in {time.perf_counter() - t0:.0f} s)")
+        print(
+            f"\n=== {n:,} training rows, {n:,} control rows, {n:,} synthetic rows, {n_cols} columns "
+            f"(data generated in {time.perf_counter() - t0:.0f} s)"
+        )
 
         nat = run_child(data, "native", "all", "all")
         # anonymeter: singling out in full (its cost does not grow with the number of records attacked)
@@ -139,35 +161,61 @@ def bench(n: int, sub_attacks: int, sub_secrets: list[str]) -> None:
         nt = nat["timings"]
         nat_inf = sum(v for k, v in nt.items() if k.startswith("inference["))
         rows = [
-            ("singling out (both modes)", sum(v for k, v in nt.items() if k.startswith("singling_out")),
-             so_time, "measured"),
-            ("linkability, every record", nt["linkability"], link_est,
-             f"extrapolated x{scale:.0f} from {sub:,} attacks"),
-            (f"inference, {n_cols} secrets, every record", nat_inf, inf_est,
-             f"extrapolated from {len(sub_secrets)} secrets x {sub:,} attacks"),
+            (
+                "singling out (both modes)",
+                sum(v for k, v in nt.items() if k.startswith("singling_out")),
+                so_time,
+                "measured",
+            ),
+            (
+                "linkability, every record",
+                nt["linkability"],
+                link_est,
+                f"extrapolated x{scale:.0f} from {sub:,} attacks",
+            ),
+            (
+                f"inference, {n_cols} secrets, every record",
+                nat_inf,
+                inf_est,
+                f"extrapolated from {len(sub_secrets)} secrets x {sub:,} attacks",
+            ),
             ("total audit", nat["wall_s"], ano_est, "sum of the above"),
         ]
-        print(f"{'step':42s} {'native s':>10s} {'anonymeter s':>13s} {'ratio':>8s}  anonymeter figure")
+        print(
+            f"{'step':42s} {'native s':>10s} {'anonymeter s':>13s} {'ratio':>8s}  anonymeter figure"
+        )
         for name, a, b, how in rows:
             print(f"{name:42s} {a:10.1f} {b:13.1f} {b / a:7.0f}x  {how}")
-        print(f"peak memory (max RSS): native {nat['rss_mb']:.0f} MB, anonymeter "
-              f"{ano['rss_mb']:.0f} MB (on its subset)")
-        target = "met" if n < 50_000 or (nat["wall_s"] < 60 and ano_est / nat["wall_s"] >= 50) else "NOT met"
+        print(
+            f"peak memory (max RSS): native {nat['rss_mb']:.0f} MB, anonymeter "
+            f"{ano['rss_mb']:.0f} MB (on its subset)"
+        )
+        target = (
+            "met"
+            if n < 50_000 or (nat["wall_s"] < 60 and ano_est / nat["wall_s"] >= 50)
+            else "NOT met"
+        )
         if n >= 50_000:
             print(f"target at 50k (>= 50x anonymeter and < 60 s): {target}")
 
         print(f"\nrisks side by side (anonymeter on {sub:,} attacks; native on all {n:,}):")
-        print(f"{'attack':32s} {'native risk [CI]':>26s} {'anonymeter risk [CI]':>26s}  "
-              f"{'attack rates (nat / ano)':>26s}")
+        print(
+            f"{'attack':32s} {'native risk [CI]':>26s} {'anonymeter risk [CI]':>26s}  "
+            f"{'attack rates (nat / ano)':>26s}"
+        )
         for name, a in ano["risks"].items():
             b = nat["risks"][name]
-            print(f"{name:32s} {b['value']:8.3f} [{b['ci'][0]:.3f},{b['ci'][1]:.3f}] "
-                  f"{a['value']:9.3f} [{a['ci'][0]:.3f},{a['ci'][1]:.3f}]   "
-                  f"{b['attack_rate']:.3f}±{b['attack_error']:.3f} / {a['attack_rate']:.3f}±{a['attack_error']:.3f}")
+            print(
+                f"{name:32s} {b['value']:8.3f} [{b['ci'][0]:.3f},{b['ci'][1]:.3f}] "
+                f"{a['value']:9.3f} [{a['ci'][0]:.3f},{a['ci'][1]:.3f}]   "
+                f"{b['attack_rate']:.3f}±{b['attack_error']:.3f} / {a['attack_rate']:.3f}±{a['attack_error']:.3f}"
+            )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 50_000])
     ap.add_argument("--quick", action="store_true", help="2k rows only")
     ap.add_argument("--sub-attacks", type=int, default=2000)
@@ -181,7 +229,9 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    print(f"synth-audit release-evaluation benchmark; {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(
+        f"synth-audit release-evaluation benchmark; {os.cpu_count()} cores; python {sys.version.split()[0]}"
+    )
     sizes = [2000] if args.quick else args.sizes
     for n in sizes:
         bench(n, args.sub_attacks, args.sub_secrets.split(","))
