@@ -44,7 +44,7 @@ lint: install
 	$(BIN)/ruff format --check synth_audit generators metrics app tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy synth_audit generators metrics
+	$(BIN)/mypy synth_audit generators metrics app
 
 pytest: install
 	$(BIN)/python -m pytest -q
@@ -52,7 +52,7 @@ pytest: install
 test: install
 	$(BIN)/ruff check synth_audit generators metrics app tests benchmarks
 	$(BIN)/ruff format --check synth_audit generators metrics app tests benchmarks
-	$(BIN)/mypy synth_audit generators metrics
+	$(BIN)/mypy synth_audit generators metrics app
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -27,7 +27,16 @@ from synth_audit.cli._common import (
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
-COMMAND_MODULES: list[str] = ["evaluate", "gate", "demo", "study", "runs", "frontier", "worker"]
+COMMAND_MODULES: list[str] = [
+    "evaluate",
+    "gate",
+    "demo",
+    "study",
+    "runs",
+    "frontier",
+    "worker",
+    "app",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -455,6 +455,11 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
 
 
 def _execute(st: Store, run: RunRecord, beat: _Heartbeat) -> tuple[dict[str, Any], list, list]:
+    if run.params.get("kind") == "release_evaluation":  # queued by the app (synth_audit.service)
+        from synth_audit.service import execute_release_evaluation
+
+        return execute_release_evaluation(st, run, progress=beat.update)
+
     import pandas as pd
 
     from generators import make_generator

@@ -1,0 +1,149 @@
+"""The app's frontier chart: every run a point with its risk CI, both fronts, a clickable selection.
+
+Drawn as SVG (``usermeta.embedOptions.renderer``) up to :data:`SVG_MAX_POINTS` runs, so each point is
+an element a browser test can click and a screen reader can name; larger studies are drawn on a
+canvas, which renders a thousand points in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synth_audit.frontier import Frontier
+
+SELECTION = "pick"
+SVG_MAX_POINTS = 250
+_COLUMNS = (
+    "run_id",
+    "run",
+    "generator",
+    "configuration",
+    "params",
+    "seed",
+    "risk",
+    "risk_ci_low",
+    "risk_ci_high",
+    "risk_attack",
+    "utility",
+    "front",
+    "on_front",
+    "on_conservative_front",
+    "highlight",
+)
+
+
+def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> list[dict[str, Any]]:
+    rows = []
+    for p in frontier.points:
+        rows.append(
+            {
+                "run_id": p.run_id,
+                "run": p.run_id[:8],
+                "generator": p.generator,
+                "configuration": p.label,
+                "params": json.dumps(p.params, sort_keys=True),
+                "seed": p.seed,
+                "risk": p.risk,
+                "risk_ci_low": p.risk if p.risk_ci_low is None else p.risk_ci_low,
+                "risk_ci_high": p.risk_upper,
+                "risk_attack": p.risk_attack,
+                "utility": p.utility,
+                "front": "on the front" if p.on_front else "dominated",
+                "on_front": p.on_front,
+                "on_conservative_front": p.on_conservative_front,
+                "highlight": p.run_id in highlight,
+            }
+        )
+    return rows
+
+
+def frontier_chart(
+    frontier: Frontier,
+    *,
+    highlight: Collection[str] = (),
+    selectable: bool = True,
+    height: int = 420,
+) -> Any:
+    """Points (colour = generator, shape = on the front) with risk CI bars, the Pareto front (solid)
+    and the conservative front (dashed, risk at its CI's upper bound). ``highlight``: run ids drawn
+    with a black ring (the run just made). ``selectable``: clicking a point selects its run (the
+    selection parameter is named :data:`SELECTION`)."""
+    import altair as alt
+    import pandas as pd
+
+    from synth_audit.frontier import WORST
+
+    # A DataFrame (not inline values): Streamlit ships it as Arrow and Altair skips validating
+    # every row, which keeps a chart of 1,000 runs fast.
+    data = pd.DataFrame.from_records(frontier_records(frontier, highlight), columns=list(_COLUMNS))
+    base = alt.Chart(data)
+    risk_title = (
+        "privacy risk: worst Article 29 risk (lower is better)"
+        if frontier.risk == WORST
+        else f"privacy risk: {frontier.risk} (lower is better)"
+    )
+    x_scale = alt.Scale(padding=14, nice=False, zero=True)
+    x = alt.X("risk:Q", title=risk_title, axis=alt.Axis(format="%"), scale=x_scale)
+    y = alt.Y(
+        "utility:Q",
+        title=f"utility: {frontier.utility} (higher is better)",
+        scale=alt.Scale(zero=False),
+    )
+    tooltip = [
+        alt.Tooltip("configuration:N", title="run"),
+        alt.Tooltip("seed:Q"),
+        alt.Tooltip("risk:Q", format=".2%"),
+        alt.Tooltip("risk_ci_low:Q", title="risk CI low", format=".2%"),
+        alt.Tooltip("risk_ci_high:Q", title="risk CI high", format=".2%"),
+        alt.Tooltip("risk_attack:N", title="risk from"),
+        alt.Tooltip("utility:Q", format=".3f"),
+        alt.Tooltip("front:N"),
+        alt.Tooltip("run_id:N"),
+    ]
+    color = alt.Color("generator:N", title="generator", scale=alt.Scale(scheme="tableau10"))
+    bars = base.mark_rule(opacity=0.45, strokeWidth=2).encode(
+        x=alt.X("risk_ci_low:Q", title=risk_title, axis=alt.Axis(format="%"), scale=x_scale),
+        x2="risk_ci_high:Q",
+        y=y,
+        color=color,
+    )
+    front = (
+        base.transform_filter("datum.on_front")
+        .mark_line(color="black", strokeWidth=1.5)
+        .encode(x="risk:Q", y="utility:Q", order="risk:Q")
+    )
+    cons = (
+        base.transform_filter("datum.on_conservative_front")
+        .mark_line(color="grey", strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(x="risk_ci_high:Q", y="utility:Q", order="risk_ci_high:Q")
+    )
+    ring = (
+        base.transform_filter("datum.highlight")
+        .mark_point(size=420, color="black", strokeWidth=2.5, filled=False, shape="circle")
+        .encode(x="risk:Q", y="utility:Q")
+    )
+    points = base.mark_point(filled=True, size=110).encode(
+        x=x,
+        y=y,
+        color=color,
+        shape=alt.Shape("front:N", title="front", scale=alt.Scale(range=["circle", "diamond"])),
+        tooltip=tooltip,
+    )
+    if selectable:
+        sel = alt.selection_point(name=SELECTION, fields=["run_id"], on="click", toggle="true")
+        points = points.add_params(sel).encode(
+            opacity=alt.condition(sel, alt.value(1.0), alt.value(0.35)),
+            size=alt.condition(sel, alt.value(110), alt.value(80)),
+        )
+    return alt.layer(bars, front, cons, ring, points).properties(
+        height=height,
+        width="container",
+        usermeta={
+            "embedOptions": {
+                "renderer": "svg" if len(frontier.points) <= SVG_MAX_POINTS else "canvas"
+            }
+        },
+    )

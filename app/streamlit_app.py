@@ -1,0 +1,64 @@
+"""Entry script of the synth-audit app: page set-up, the store, navigation between the views.
+
+Run with ``synth-audit app`` (or ``streamlit run app/streamlit_app.py -- --store URL``; the store
+may also come from ``$SYNTH_AUDIT_STORE``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+try:
+    from app import common
+except ImportError:  # run from a checkout without the package installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from app import common
+
+st.set_page_config(page_title="synth-audit", page_icon=":material/shield:", layout="wide")
+
+VIEWS = Path(__file__).resolve().parent / "views"
+pages = [
+    st.Page(
+        VIEWS / "evaluate.py",
+        title="Evaluate a release",
+        icon=":material/fact_check:",
+        url_path="evaluate",
+        default=True,
+    ),
+    st.Page(VIEWS / "tune.py", title="Tune a generator", icon=":material/tune:", url_path="tune"),
+    st.Page(
+        VIEWS / "frontier.py", title="Frontier", icon=":material/scatter_plot:", url_path="frontier"
+    ),
+    st.Page(VIEWS / "runs.py", title="Runs", icon=":material/history:", url_path="runs"),
+]
+# Streamlit forgets a widget's value when a page without that widget runs; these choices should
+# survive a visit to another view, so they are written back (which keeps them) on every run.
+KEEP = (
+    "eval.source",
+    "eval.sample",
+    "tune.dataset",
+    "tune.generator",
+    "frontier.study",
+    "frontier.risk",
+    "frontier.conservative",
+    "runs.study",
+    "runs.status",
+    "runs.generator",
+    "runs.size",
+)
+for key in KEEP:
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+
+page = st.navigation(pages)
+store_ok = False
+with common.guard("The app"):
+    common.get_store()  # a store that cannot be opened is reported here, once, in plain words
+    store_ok = True
+if not store_ok:
+    st.stop()
+common.sidebar()
+page.run()

@@ -1,0 +1,1 @@
+"""The app's views, one Streamlit page script each (run by ``st.navigation``, not imported)."""

@@ -1,0 +1,127 @@
+"""Runs: the store's history, newest first, filtered and paginated in the database; each run's
+status, error, results and reports."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from app import common as ui
+from synth_audit import service
+
+ALL = "(all)"
+PAGE_SIZES = [25, 50, 100]
+COLUMNS = [
+    "details",
+    "status",
+    "run",
+    "study",
+    "risk",
+    "risk_ci_high",
+    "utility",
+    "progress",
+    "created",
+    "finished",
+    "seconds",
+    "error",
+    "seed",
+    "worker",
+    "run_id",
+]
+
+
+def _selected_from_table(event: object, frame_ids: list[str]) -> str | None:
+    try:
+        rows = event.selection.rows  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+    if rows:
+        i = int(rows[0])
+        if 0 <= i < len(frame_ids):
+            return frame_ids[i]
+    return None
+
+
+def main() -> None:
+    st.title("Runs")
+    store = ui.get_store()
+    studies = service.study_names(store)
+    c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+    study = c1.selectbox("Study", [ALL, *studies], key="runs.study")
+    status = c2.selectbox("Status", [ALL, "queued", "running", "done", "failed"], key="runs.status")
+    generator = c3.selectbox("Generator", [ALL, *ui.generators_in_store()], key="runs.generator")
+    size = c4.selectbox(
+        "Per page", PAGE_SIZES, index=0 if "runs.size" in st.session_state else 1, key="runs.size"
+    )
+    filters: dict[str, Any] = {
+        "study": None if study == ALL else study,
+        "status": None if status == ALL else status,
+        "generator": None if generator == ALL else generator,
+    }
+    total = store.count_runs(**filters)
+    pages = max(1, math.ceil(total / size))
+    p1, p2 = st.columns([1, 4])
+    page_no = int(
+        p1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="runs.page")
+    )
+    p2.button("Refresh", key="runs.refresh", icon=":material/refresh:")
+    page = service.list_runs_frame(store, **filters, limit=size, offset=(page_no - 1) * size)
+    first = 0 if page.total == 0 else page.offset + 1
+    st.caption(
+        f"{page.total:,} run(s) match; showing {first:,}-{page.offset + len(page.frame):,}, newest "
+        "first. Select a row (or open its details link) to see the run."
+    )
+    frame = page.frame.copy()
+    frame.insert(0, "details", [f"runs?run={rid}" for rid in frame["run_id"]])
+    frame = frame[COLUMNS]
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=ui.table_height(len(frame)),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"runs.table.{page_no}.{size}.{study}.{status}.{generator}",
+        column_config={
+            "details": st.column_config.LinkColumn("details", display_text="open"),
+            "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
+            "risk": st.column_config.NumberColumn("risk", format="percent"),
+            "risk_ci_high": st.column_config.NumberColumn("risk CI high", format="percent"),
+            "utility": st.column_config.NumberColumn("utility", format="%.3f"),
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+            "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+            "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+    ids = list(page.frame["run_id"])
+    chosen = _selected_from_table(event, ids)
+    wanted = st.query_params.get("run")
+    options = list(ids)
+    if wanted and wanted not in options:
+        options.insert(0, wanted)
+    if chosen is None and options:
+        default = options.index(wanted) if wanted in options else None
+        chosen = st.selectbox(
+            "Show run",
+            options,
+            index=default,
+            placeholder="choose a run",
+            format_func=lambda rid: (
+                rid
+                if rid not in ids
+                else (
+                    f"{rid[:8]} · {page.frame.loc[ids.index(rid), 'run']} · "
+                    f"{page.frame.loc[ids.index(rid), 'status']}"
+                )
+            ),
+            key="runs.show",
+        )
+    if chosen:
+        st.divider()
+        ui.show_run(chosen, key=f"runs-{chosen[:8]}")
+
+
+with ui.guard("The Runs page"):
+    main()
