@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings as py_warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -240,18 +241,23 @@ def evaluate_release(
             )
         else:
             metric_names = tuple(cfg.utility.metrics)
-        results = run(
-            "utility",
-            lambda: compute_utility(
-                data.train,
-                data.synthetic,
-                data.control,
-                schema=data.schema,
-                metrics=metric_names,
-                target=cfg.utility.target,
-                random_state=cfg.seed,
-            ),
-        )
+        with py_warnings.catch_warnings():
+            # The library is silent: a skipped metric is reported as a typed warning below.
+            py_warnings.simplefilter("ignore")
+            results = run(
+                "utility",
+                partial(
+                    compute_utility,
+                    data.train,
+                    data.synthetic,
+                    data.control,
+                    schema=data.schema,
+                    metrics=metric_names,
+                    target=cfg.utility.target,
+                    random_state=cfg.seed,
+                ),
+            )
+        warnings.extend(getattr(results, "skipped", ()))
         utility = {k: v.to_dict() for k, v in results.items()}
         utility_score = _utility_score(results) if results else None
 
