@@ -87,7 +87,8 @@ def _field(x: Any, name: str) -> Any:
     return getattr(x, name, None)
 
 
-def _num(x: Any) -> float | None:
+def as_float(x: Any) -> float | None:
+    """A finite-or-inf float, or None for missing, NaN and non-numbers (store values, summaries)."""
     if x is None:
         return None
     try:
@@ -104,7 +105,12 @@ def run_risk(results: Mapping[str, Any], risk: str = WORST) -> RiskValue | None:
     """
     if risk == WORST:
         cands = [
-            (name, _num(_field(r, "value")), _num(_field(r, "ci_low")), _num(_field(r, "ci_high")))
+            (
+                name,
+                as_float(_field(r, "value")),
+                as_float(_field(r, "ci_low")),
+                as_float(_field(r, "ci_high")),
+            )
             for name, r in results.items()
             if name.endswith(".risk")
         ]
@@ -124,10 +130,10 @@ def run_risk(results: Mapping[str, Any], risk: str = WORST) -> RiskValue | None:
     row = results.get(risk)
     if row is None:
         return None
-    value = _num(_field(row, "value"))
+    value = as_float(_field(row, "value"))
     if value is None:
         return None
-    return RiskValue(value, _num(_field(row, "ci_low")), _num(_field(row, "ci_high")), risk)
+    return RiskValue(value, as_float(_field(row, "ci_low")), as_float(_field(row, "ci_high")), risk)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -145,7 +151,7 @@ def pareto_front(
     """
     vals: list[tuple[float, float, int]] = []
     for i, p in enumerate(points):
-        r, u = _num(_field(p, risk_key)), _num(_field(p, utility_key))
+        r, u = as_float(_field(p, risk_key)), as_float(_field(p, utility_key))
         if r is not None and u is not None:
             vals.append((r, u, i))
     on = [False] * len(points)
@@ -211,12 +217,12 @@ class FrontierPoint:
             params=dict(d.get("params") or {}),
             seed=int(d["seed"]),
             risk=float(d["risk"]),
-            risk_ci_low=_num(d.get("risk_ci_low")),
-            risk_ci_high=_num(d.get("risk_ci_high")),
+            risk_ci_low=as_float(d.get("risk_ci_low")),
+            risk_ci_high=as_float(d.get("risk_ci_high")),
             risk_attack=str(d.get("risk_attack", "")),
             utility=float(d["utility"]),
-            utility_ci_low=_num(d.get("utility_ci_low")),
-            utility_ci_high=_num(d.get("utility_ci_high")),
+            utility_ci_low=as_float(d.get("utility_ci_low")),
+            utility_ci_high=as_float(d.get("utility_ci_high")),
             on_front=bool(d.get("on_front", False)),
             on_conservative_front=bool(d.get("on_conservative_front", False)),
             seed_index=None if d.get("seed_index") is None else int(d["seed_index"]),
@@ -364,7 +370,7 @@ def frontier_for_study(
         run = runs[rid]
         rv = run_risk(res, risk)
         u = res.get(utility, {})
-        uv = _num(u.get("value"))
+        uv = as_float(u.get("value"))
         if rv is None or uv is None:
             missing = [n for n, v in (("risk", rv), ("utility", uv)) if v is None]
             excluded[rid] = f"no {' and no '.join(missing)} result"
@@ -381,8 +387,8 @@ def frontier_for_study(
                 risk_ci_high=rv.ci_high,
                 risk_attack=rv.attack,
                 utility=uv,
-                utility_ci_low=_num(u.get("ci_low")),
-                utility_ci_high=_num(u.get("ci_high")),
+                utility_ci_low=as_float(u.get("ci_low")),
+                utility_ci_high=as_float(u.get("ci_high")),
             )
         )
     return Frontier.from_points(

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import math
 import os
 import sys
 import threading
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from synth_audit.errors import ConfigError, DataValidationError, StoreError, format_names
+from synth_audit.frontier import as_float
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -981,26 +981,16 @@ def describe_run(run: RunRecord) -> dict[str, Any]:
         "seed": run.seed,
         "status": run.status,
         "progress": None if run.progress is None else float(run.progress),
-        "risk": _num(s.get("risk")),
-        "risk_ci_high": _num(s.get("risk_ci_high")),
+        "risk": as_float(s.get("risk")),
+        "risk_ci_high": as_float(s.get("risk_ci_high")),
         "risk_from": s.get("risk_attack"),
-        "utility": _num(s.get("utility")),
+        "utility": as_float(s.get("utility")),
         "created": run.created_at,
         "finished": run.finished_at,
-        "seconds": _num(seconds),
+        "seconds": as_float(seconds),
         "worker": run.worker_id,
         "error": error[0][:300] if error else None,
     }
-
-
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 @dataclass(frozen=True)
@@ -1094,7 +1084,7 @@ def frontier_data(
     excluded: dict[str, str] = {}
     for r in runs:
         s = r.summary
-        value, utility = _num(s.get("risk")), _num(s.get("utility"))
+        value, utility = as_float(s.get("risk")), as_float(s.get("utility"))
         if value is None or utility is None:
             missing = [n for n, v in (("risk", value), ("utility", utility)) if v is None]
             excluded[r.id] = f"no {' and no '.join(missing)} result"
@@ -1108,8 +1098,8 @@ def frontier_data(
                 seed=int(r.seed),
                 seed_index=None if seed_index is None else int(seed_index),
                 risk=value,
-                risk_ci_low=_num(s.get("risk_ci_low")),
-                risk_ci_high=_num(s.get("risk_ci_high")),
+                risk_ci_low=as_float(s.get("risk_ci_low")),
+                risk_ci_high=as_float(s.get("risk_ci_high")),
                 risk_attack=str(s.get("risk_attack") or ""),
                 utility=utility,
             )
