@@ -18,10 +18,9 @@ on a KD-tree instead of a brute-force numba loop:
   missing → ``(0, 0, 1/2)``. Two present values differ by ``|x-y|``; present vs missing by
   ``x/2 + (1-x)/2 + 1/2 = 1``; missing vs missing by 0;
 * categorical column: one-hot over the categories seen (missing is a category), scaled by 1/2, so a
-  mismatch costs ``1/2 + 1/2 = 1``. Categories seen only in a query frame map to an all-zero vector,
-  which is at distance 1/2 + 1/2 = 1 from every known category... (more precisely: 1/2 from the zero
-  vector's side plus 1/2 from the candidate's hot coordinate) and 0 from another unseen category; to
-  keep "unequal unknowns differ" exact, each frame's unseen categories get their own extra columns.
+  mismatch costs ``1/2 + 1/2 = 1``. A category seen only in the frames being compared (not when the
+  encoder was fitted) gets its own extra coordinate in ``transform_pair``, so it is at distance 1
+  from every other category and 0 from itself.
 
 A column with a constant value has range 0 and contributes nothing (anonymeter divides by 1 instead,
 which is the same since all differences are 0 within the fitted frames).
@@ -186,6 +185,15 @@ def gower_matrix(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> np.ndarray
     return np.abs(ea[:, None, :] - eb[None, :, :]).sum(axis=2) / max(enc.n_columns, 1)
 
 
+def _default_threads() -> int:
+    """Cores, unless a worker limited threads through OMP_NUM_THREADS (study workers use 1)."""
+    try:
+        limit = int(os.environ.get("OMP_NUM_THREADS", "0"))
+    except ValueError:
+        limit = 0
+    return max(1, limit) if limit > 0 else (os.cpu_count() or 1)
+
+
 def _factorize_pair(
     query: pd.DataFrame, cand: pd.DataFrame, col: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -312,7 +320,7 @@ def nearest_gower(
             best[rows[better]] = total[better]
             arg[rows[better]] = members[j[better]]
 
-    workers = os.cpu_count() or 1 if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
+    workers = _default_threads() if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
     order = np.argsort(-(q_bounds[1:] - q_bounds[:-1]), kind="stable")  # big combos first
     if workers > 1 and len(uqk) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -64,8 +64,8 @@ def correct_guesses(
             else np.full_like(tv, tolerance * value_range)
         )
         with np.errstate(invalid="ignore"):
-            ok = np.nan_to_num(diff <= limit, nan=False) | (diff == 0)
-        return np.asarray(ok, dtype=bool) | both_missing
+            ok = (diff <= limit) | (diff == 0)  # NaN comparisons are False
+        return ok | both_missing
     eq = (g.astype(str) == t.astype(str)).to_numpy() & g.notna().to_numpy() & t.notna().to_numpy()
     return eq | both_missing
 
