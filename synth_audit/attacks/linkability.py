@@ -12,8 +12,9 @@ nearest points on columns A stand for every synthetic row that has those values,
 The two pieces are linked when one synthetic row falls in both neighbourhoods. anonymeter instead takes
 the first k rows of an unstable sort, so when the release repeats a value (frequent for coarse
 attributes, and certain when it copies duplicated records) the two halves of one person land on
-arbitrary, different copies: on the randhie sample a verbatim copy of train scored a linkability risk
-of 0.18 that way, against 1.0 with ties kept. Without repeated values both definitions coincide.
+arbitrary, different copies: a verbatim copy of the shipped randhie train scores 0.724 with
+anonymeter and 0.999 here (on statsmodels' raw 10-column randhie table, which repeats many rows,
+first-k tie-breaking gave 0.18). Without repeated values both definitions coincide.
 """
 
 from __future__ import annotations
