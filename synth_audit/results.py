@@ -24,7 +24,12 @@ import pandas as pd
 
 from synth_audit.stats import RiskEstimate, SuccessRate
 
-__all__ = ["AttackResult", "AuditWarning", "jsonable"]
+__all__ = ["UNMEASURABLE", "AttackResult", "AuditWarning", "jsonable"]
+
+#: Warning code of a criterion that could not be measured (for example: too few singling-out
+#: predicates could be generated). Such a result is shown, but stays out of headlines, ``gate`` and
+#: frontiers unless the user asks for it (see :attr:`AttackResult.measurable`).
+UNMEASURABLE = "unmeasurable"
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,11 @@ class AttackResult:
         return self.attack_rate.n_total
 
     @property
+    def measurable(self) -> bool:
+        """False when the attack carries an ``unmeasurable`` warning (its CI says nothing)."""
+        return not any(w.code == UNMEASURABLE for w in self.warnings)
+
+    @property
     def beats_baseline(self) -> bool:
         return self.attack_rate.value > self.baseline_rate.value
 
@@ -136,6 +146,7 @@ class AttackResult:
             "seed": self.seed,
             "params": dict(self.params),
             "warnings": [w.to_dict() for w in self.warnings],
+            "measurable": self.measurable,
         }
         return jsonable(d)
 
