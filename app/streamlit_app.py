@@ -17,17 +17,34 @@ except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import common
 
-st.set_page_config(page_title="synth-audit", page_icon=":material/shield:", layout="wide")
+# The favicon is an emoji, which the browser draws itself (an inline SVG): a ``:material/...:`` page
+# icon would make the browser fetch an SVG from fonts.gstatic.com, and nothing may touch the network.
+# The Material icons of the navigation come from the font bundled with Streamlit: local.
+PAGE_ICON = "🛡️"
+st.set_page_config(page_title="synth-audit", page_icon=PAGE_ICON, layout="wide")
 
 VIEWS = Path(__file__).resolve().parent / "views"
+# Every view has its own URL path, so a direct link to any of them works. The default view is served
+# at the root ("/"), where Streamlit gives it the path "" whatever its url_path says; the path
+# "evaluate" is therefore a hidden page that sends the browser to the root, instead of Streamlit's
+# "Page not found" pop-up. (The default page's own url_path only names it internally.)
+evaluate_page = st.Page(
+    VIEWS / "evaluate.py",
+    title="Evaluate a release",
+    icon=":material/fact_check:",
+    url_path="evaluate-release",
+    default=True,
+)
+
+
+def _to_evaluate() -> None:
+    st.switch_page(evaluate_page)
+
+
+URL_PATHS = ("evaluate", "tune", "frontier", "runs")
 pages = [
-    st.Page(
-        VIEWS / "evaluate.py",
-        title="Evaluate a release",
-        icon=":material/fact_check:",
-        url_path="evaluate",
-        default=True,
-    ),
+    evaluate_page,
+    st.Page(_to_evaluate, title="Evaluate a release", url_path="evaluate", visibility="hidden"),
     st.Page(VIEWS / "tune.py", title="Tune a generator", icon=":material/tune:", url_path="tune"),
     st.Page(
         VIEWS / "frontier.py", title="Frontier", icon=":material/scatter_plot:", url_path="frontier"

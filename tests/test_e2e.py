@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -316,3 +317,56 @@ def test_runs_history(page: Any, server: dict[str, Any], tmp_path: Path) -> None
     _wait_idle(page)
     _no_exception_box(page)
     shot("runs")
+
+
+VIEW_HEADINGS = {
+    "": "Evaluate a release",
+    "evaluate": "Evaluate a release",
+    "tune": "Tune a generator",
+    "frontier": "Frontier",
+    "runs": "Runs",
+}
+
+
+def test_direct_links_open_every_view_without_touching_the_network(
+    browser: Any, server: dict[str, Any], tmp_path: Path
+) -> None:
+    """Item 19: /evaluate (and every other view's path) opens that view, with no "Page not found"
+    pop-up; the page fetches nothing from any host but the app's own (the favicon was an SVG from
+    fonts.gstatic.com)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    requested: list[str] = []
+    context.on("request", lambda req: requested.append(req.url))
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    shot = Shots(pg, tmp_path)
+    try:
+        with failure_shot(pg, tmp_path):
+            for path, heading in VIEW_HEADINGS.items():
+                pg.goto(f"{server['url']}/{path}")
+                pg.get_by_role("heading", name=heading, exact=True).wait_for()
+                _wait_idle(pg)
+                pg.wait_for_timeout(500)
+                assert pg.get_by_text("Page not found").count() == 0, path
+                assert pg.get_by_role("dialog").count() == 0, path
+                _no_exception_box(pg)
+                icon = pg.locator("link[rel='shortcut icon']").get_attribute("href") or ""
+                assert icon.startswith("data:image/svg+xml"), (path, icon)
+                if path == "evaluate":
+                    shot("direct-link-evaluate")
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+    own = urllib.parse.urlsplit(server["url"]).netloc
+    outside = sorted(
+        {
+            u
+            for u in requested
+            if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")
+            and urllib.parse.urlsplit(u).netloc != own
+        }
+    )
+    assert len(requested) > 10  # the recording worked: the page loaded its scripts
+    assert not outside, f"the app fetched from other hosts: {outside}"
