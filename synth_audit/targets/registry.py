@@ -1,0 +1,83 @@
+"""Target kinds by name: the built-ins plus plugins from the entry-point group ``synth_audit.targets``.
+
+A plugin package declares, in its ``pyproject.toml``::
+
+    [project.entry-points."synth_audit.targets"]
+    my_model = "my_package.targets:MyModelTarget"
+
+The object named must have a class attribute ``kind`` equal to the entry point's name and the members
+of :class:`synth_audit.targets.base.Target`; :func:`synth_audit.testing.check_target` checks the rest.
+A name that is already taken is refused (no silent replacement of a built-in). Entry points are read
+lazily, on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from synth_audit.errors import ConfigError
+
+__all__ = ["ENTRY_POINT_GROUP", "available_targets", "target_class"]
+
+ENTRY_POINT_GROUP = "synth_audit.targets"
+
+_BUILTIN = {
+    "release": "synth_audit.targets.release:ReleaseTarget",
+    "tabular_generator": "synth_audit.targets.generator:GeneratorTarget",
+}
+
+_plugins: dict[str, str] | None = None
+
+
+def _load_plugins() -> dict[str, str]:
+    global _plugins
+    if _plugins is None:
+        found: dict[str, str] = {}
+        problems: list[str] = []
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in _BUILTIN or ep.name in found:
+                problems.append(
+                    f"the target kind {ep.name!r} ({ep.value}) is already registered "
+                    f"({_BUILTIN.get(ep.name) or found[ep.name]})"
+                )
+                continue
+            found[ep.name] = ep.value
+        if problems:
+            raise ConfigError(
+                "Target plugins clash: " + "; ".join(problems) + ". Rename the plugin's entry "
+                f"point in the group {ENTRY_POINT_GROUP!r}."
+            )
+        _plugins = found
+    return _plugins
+
+
+def available_targets() -> dict[str, str]:
+    """Every target kind and the object path that implements it (built-ins first)."""
+    return {**_BUILTIN, **_load_plugins()}
+
+
+def target_class(kind: str) -> Any:
+    """The class (or factory) registered for ``kind``; a ConfigError names the known kinds."""
+    known = available_targets()
+    if kind not in known:
+        raise ConfigError(
+            f"Unknown target kind {kind!r}. Known kinds: {', '.join(map(repr, sorted(known)))}. "
+            f"Plugins register more through the entry-point group {ENTRY_POINT_GROUP!r}."
+        )
+    module, _, attr = known[kind].partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"The target kind {kind!r} points at {known[kind]!r}, which cannot be loaded "
+            f"({type(exc).__name__}: {exc}). Reinstall the package that provides it."
+        ) from None
+    declared = getattr(obj, "kind", None)
+    if declared != kind:
+        raise ConfigError(
+            f"The target kind {kind!r} is registered to {known[kind]!r}, whose 'kind' attribute is "
+            f"{declared!r}. A target class must declare kind = {kind!r}."
+        )
+    return obj
