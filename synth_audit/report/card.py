@@ -14,20 +14,23 @@ cannot break a table or inject markup into a renderer.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from synth_audit.report.model import AuditReport
+from synth_audit.report.wording import fmt_ci, fmt_num, fmt_param, fmt_pct, fmt_risk
 from synth_audit.results import AttackResult, AuditWarning
 
 __all__ = [
     "all_report_warnings",
     "attack_family",
     "attack_title",
+    "fmt_ci",
+    "fmt_num",
+    "fmt_param",
     "fmt_pct",
+    "fmt_risk",
     "md_escape",
     "reading",
     "render_audit_card",
@@ -92,44 +95,6 @@ def md_escape(value: object) -> str:
     text = " ".join(str(value).split())
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return "\\#" + text[1:] if text.startswith("#") else text
-
-
-def fmt_pct(x: float | None, *, digits: int | None = None) -> str:
-    """A rate as a percentage: two decimals below 10 %, one above; ``n/a`` for missing values."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    v = float(x) * 100
-    d = digits if digits is not None else (2 if abs(v) < 10 else 1)
-    return f"{v:.{d}f} %"
-
-
-def fmt_ci(lo: float | None, hi: float | None) -> str:
-    return f"[{fmt_pct(lo)}, {fmt_pct(hi)}]"
-
-
-def fmt_num(x: Any, digits: int = 4) -> str:
-    if x is None:
-        return "n/a"
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            return "n/a"
-        if x == int(x) and abs(x) < 1e15:
-            return f"{int(x):,}"
-        return f"{x:.{digits}g}"
-    return str(x)
-
-
-def fmt_param(value: Any) -> str:
-    """A parameter value as compact text (lists and dicts as JSON)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float | int | bool) or value is None:
-        return fmt_num(value)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def all_report_warnings(report: AuditReport) -> list[AuditWarning]:
