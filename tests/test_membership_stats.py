@@ -461,7 +461,7 @@ def test_result_perfect_attack() -> None:
     assert r.auc == 1.0 and r.tpr_at[0.01].tpr == 1.0
     # record ids default to positions: member at position i scored 100 + i
     assert r.top_exposed == tuple((i, 100.0 + i, True) for i in range(99, 94, -1))
-    joined = " ".join(r.warnings)
+    joined = " ".join(w.message for w in r.warnings)
     assert "1000 non-members" in joined  # 0.1 % FPR cannot be resolved with 100 non-members
     assert "largest value" in joined  # ε saturated at its ceiling
     assert "contains 0.5" not in joined
@@ -471,14 +471,16 @@ def test_result_random_scores_warn_no_evidence() -> None:
     rng = np.random.default_rng(1)
     scores, labels = _split(list(rng.normal(0, 1, 200)), list(rng.normal(0, 1, 2000)))
     r = MembershipResult.from_scores(scores, labels, attack="a", target="t")
-    assert any("contains 0.5" in w for w in r.warnings)
+    assert any("contains 0.5" in w.message for w in r.warnings)
+    assert "auc_ci_contains_half" in {w.code for w in r.warnings}
     assert r.epsilon.epsilon < 0.5
 
 
 def test_result_reversed_scores_warn_orientation() -> None:
     scores, labels = _split([0.0] * 50, [1.0] * 50)
     r = MembershipResult.from_scores(scores, labels, attack="a", target="t")
-    assert any("below 0.5" in w for w in r.warnings)
+    assert any("below 0.5" in w.message for w in r.warnings)
+    assert "auc_below_half" in {w.code for w in r.warnings}
 
 
 def test_summary_keys_are_stable() -> None:

@@ -68,6 +68,7 @@ from synth_audit.data import prepare_inputs
 from synth_audit.encoding import MixedEncoder, nearest_neighbors
 from synth_audit.errors import ConfigError, DataValidationError
 from synth_audit.membership.result import MembershipResult
+from synth_audit.results import AuditWarning
 from synth_audit.schema import Schema, infer_schema
 
 __all__ = [
@@ -208,7 +209,8 @@ def _check_confidence(confidence_level: Any, owner: str) -> float:
 def _with_warnings(result: MembershipResult, extra: Sequence[str]) -> MembershipResult:
     if not extra:
         return result
-    return dataclasses.replace(result, warnings=(*result.warnings, *extra))
+    typed = tuple(AuditWarning("membership", w) for w in extra)
+    return dataclasses.replace(result, warnings=(*result.warnings, *typed))
 
 
 def _reference_warning(n_reference: int, attack: str) -> list[str]:

@@ -33,6 +33,7 @@ from synth_audit.membership.stats import (
     downsample_roc,
     epsilon_lower_bound_from_scores,
 )
+from synth_audit.results import AuditWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "MembershipResult", "RecordId", "per_record_frame"]
 
 SCHEMA = "synth_audit.membership_result"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: typed warnings, unit, n_target_models, baseline (1 is still read)
+UNITS = ("record", "entity", "document", "image", "canary")
 
 RecordId = int | str | float
 DEFAULT_FPRS: tuple[float, ...] = (0.001, 0.01, 0.1)
@@ -145,7 +147,11 @@ class MembershipResult:
     :class:`~synth_audit.membership.stats.EpsilonBound`; the counts; ``seed`` (recorded, not used:
     the scoring is deterministic); ``top_exposed``, ``(record_id, score, is_member)`` for the
     highest-scoring *members* (ties keep input order); ``warnings`` that every report shows;
-    ``params``, the attack's settings (plain JSON values).
+    ``params``, the attack's settings (plain JSON values); ``unit``, what one score is about
+    (record, entity, document, image, canary); ``n_target_models``, how many target models the
+    scores were pooled over (LiRA/RMIA evaluations; their CIs assume independent draws);
+    ``baseline``, the same statistics for a model-free or release-free attack on the same members
+    and non-members (what an attacker learns without the target; see :meth:`with_baseline`).
 
     Build it with :meth:`from_scores`; store it with :meth:`to_dict` / :meth:`from_dict` (exact round
     trip) and compare runs with :meth:`summary`.
@@ -163,9 +169,26 @@ class MembershipResult:
     confidence_level: float
     seed: int | None = None
     top_exposed: tuple[tuple[RecordId, float, bool], ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[AuditWarning, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     auc_ci_method: str = "newcombe"
+    unit: str = "record"
+    n_target_models: int = 1
+    baseline: MembershipResult | None = None
+
+    def __post_init__(self) -> None:
+        # Warnings may be given as plain strings (older callers, version-1 files): they become
+        # typed warnings with the generic code "membership".
+        typed = tuple(
+            w if isinstance(w, AuditWarning) else AuditWarning("membership", str(w))
+            for w in self.warnings
+        )
+        object.__setattr__(self, "warnings", typed)
+        if self.unit not in UNITS:
+            raise ConfigError(
+                f"The 'unit' of a MembershipResult must be one of {', '.join(map(repr, UNITS))}. "
+                f"Got {self.unit!r}."
+            )
 
     # ------------------------------------------------------------------------------------ build
 
@@ -186,6 +209,8 @@ class MembershipResult:
         delta: float = 0.0,
         auc_ci_method: AucCiMethod = "newcombe",
         threshold_from: tuple[ArrayLike, ArrayLike] | None = None,
+        unit: str = "record",
+        n_target_models: int = 1,
     ) -> MembershipResult:
         """Score an attack: ``scores`` (higher = more likely a member) and ``labels`` (1 = member).
 
@@ -216,6 +241,20 @@ class MembershipResult:
         if len(set(targets)) != len(targets):
             raise ConfigError(f"The 'fprs' parameter of {func} has duplicates: {list(fprs)!r}.")
         clean_params = _jsonable(dict(params or {}), "params")
+        if unit not in UNITS:
+            raise ConfigError(
+                f"The 'unit' parameter of {func} must be one of {', '.join(map(repr, UNITS))}. "
+                f"Got {unit!r}."
+            )
+        if (
+            isinstance(n_target_models, bool)
+            or not isinstance(n_target_models, int | np.integer)
+            or n_target_models < 1
+        ):
+            raise ConfigError(
+                f"The 'n_target_models' parameter of {func} must be an int >= 1. Got "
+                f"{n_target_models!r}."
+            )
 
         s, m = check_scores_labels(scores, labels, func=func)
         ids = _record_ids(record_ids, s.size, func)
@@ -234,23 +273,37 @@ class MembershipResult:
         order = member_idx[np.argsort(-s[member_idx], kind="stable")][: int(top_k)]
         top = tuple((ids[i], float(s[i]), True) for i in order.tolist())
 
-        warnings: list[str] = []
+        warnings: list[AuditWarning] = []
         if lo <= 0.5 <= hi:
             warnings.append(
-                f"AUC CI [{lo:.3f}, {hi:.3f}] contains 0.5: no evidence of membership leakage at "
-                f"the {_pct(conf)} level."
+                AuditWarning(
+                    "auc_ci_contains_half",
+                    f"AUC CI [{lo:.3f}, {hi:.3f}] contains 0.5: no evidence of membership leakage "
+                    f"at the {_pct(conf)} level.",
+                )
             )
         elif hi < 0.5:
             warnings.append(
-                f"AUC CI [{lo:.3f}, {hi:.3f}] lies below 0.5: members score lower than "
-                "non-members. Check the attack's orientation (a higher score must mean 'member')."
+                AuditWarning(
+                    "auc_below_half",
+                    f"AUC CI [{lo:.3f}, {hi:.3f}] lies below 0.5: members score lower than "
+                    "non-members. Check the attack's orientation (a higher score must mean "
+                    "'member').",
+                )
             )
-        warnings.extend(r.warning for r in tpr_at.values() if r.warning is not None)
+        warnings.extend(
+            AuditWarning("fpr_unresolvable", r.warning)
+            for r in tpr_at.values()
+            if r.warning is not None
+        )
         if eps.saturated:
             warnings.append(
-                f"The ε lower bound ({eps.epsilon:.3g}) reached the largest value {n1} members "
-                f"and {n0} non-members can certify at {_pct(conf)}; more records are needed to "
-                "certify a larger ε."
+                AuditWarning(
+                    "epsilon_saturated",
+                    f"The ε lower bound ({eps.epsilon:.3g}) reached the largest value {n1} members "
+                    f"and {n0} non-members can certify at {_pct(conf)}; more records are needed "
+                    "to certify a larger ε.",
+                )
             )
 
         return cls(
@@ -269,7 +322,36 @@ class MembershipResult:
             warnings=tuple(warnings),
             params=clean_params,
             auc_ci_method=str(auc_ci_method),
+            unit=unit,
+            n_target_models=int(n_target_models),
         )
+
+    def with_baseline(self, baseline: MembershipResult) -> MembershipResult:
+        """This result with ``baseline`` beside it (same members and non-members, no target).
+
+        Adds the warning ``not_better_than_baseline`` when the attack's AUC does not exceed the
+        baseline's AUC CI: the attack then measures what the split reveals, not the target.
+        """
+        import dataclasses
+
+        if (baseline.n_members, baseline.n_nonmembers) != (self.n_members, self.n_nonmembers):
+            raise DataValidationError(
+                f"The baseline of {self.attack!r} scores {baseline.n_members} members and "
+                f"{baseline.n_nonmembers} non-members, the attack {self.n_members} and "
+                f"{self.n_nonmembers}: a baseline must score the same records."
+            )
+        extra: tuple[AuditWarning, ...] = ()
+        if self.auc <= baseline.auc_ci[1]:
+            extra = (
+                AuditWarning(
+                    "not_better_than_baseline",
+                    f"The attack's AUC ({self.auc:.3f}) is within the baseline's AUC CI "
+                    f"[{baseline.auc_ci[0]:.3f}, {baseline.auc_ci[1]:.3f}] ({baseline.attack}): "
+                    "it shows no more than an attacker learns without the target.",
+                ),
+            )
+        plain = dataclasses.replace(baseline, baseline=None)
+        return dataclasses.replace(self, baseline=plain, warnings=(*self.warnings, *extra))
 
     # ------------------------------------------------------------------------------------ store
 
@@ -294,8 +376,11 @@ class MembershipResult:
                 {"record_id": rid, "score": score, "is_member": member}
                 for rid, score, member in self.top_exposed
             ],
-            "warnings": list(self.warnings),
+            "warnings": [w.to_dict() for w in self.warnings],
             "params": _jsonable(self.params, "params"),
+            "unit": self.unit,
+            "n_target_models": self.n_target_models,
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
         }
 
     @classmethod
@@ -329,15 +414,121 @@ class MembershipResult:
                     (_plain_id(x["record_id"]), float(x["score"]), bool(x["is_member"]))
                     for x in d.get("top_exposed", [])
                 ),
-                warnings=tuple(str(w) for w in d.get("warnings", [])),
+                warnings=tuple(
+                    AuditWarning.from_dict(w) if isinstance(w, Mapping) else str(w)  # type: ignore[misc]
+                    for w in d.get("warnings", [])
+                ),
                 params=dict(d.get("params") or {}),
                 auc_ci_method=str(d.get("auc_ci_method", "newcombe")),
+                unit=str(d.get("unit", "record")),
+                n_target_models=int(d.get("n_target_models", 1)),
+                baseline=None if d.get("baseline") is None else cls.from_dict(d["baseline"]),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise DataValidationError(
                 f"The stored membership result is incomplete or malformed ({type(exc).__name__}: "
                 f"{exc}). Re-run the attack to regenerate it."
             ) from None
+
+    # ------------------------------------------------------------------------------------ rows
+
+    def rows(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Store rows (``ResultRow.from_dict`` form) named ``membership.<name>.<quantity>``.
+
+        Each row's ``extra`` carries ``role`` (``risk`` or ``diagnostic``), ``direction`` and
+        ``bounds``, so the frontier and reports need no knowledge of membership names:
+
+        * ``auc_advantage`` (role ``risk``): 2·AUC − 1 clipped at 0, with the AUC CI mapped the same
+          way; 0 is a coin flip, 1 a perfect attack. It is the risk a frontier ranks by;
+        * ``auc``, ``tpr_at_<f>_fpr`` (with the realised FPR) and ``epsilon_lb`` (diagnostics).
+        """
+        key = name or self.attack
+        n = int(self.n_members + self.n_nonmembers)
+        counts = {"n_members": int(self.n_members), "n_nonmembers": int(self.n_nonmembers)}
+        conf = self.confidence_level
+        unit = {"unit": self.unit, "n_target_models": self.n_target_models}
+
+        def row(
+            metric: str,
+            value: float | None,
+            lo: float | None,
+            hi: float | None,
+            extra: dict[str, Any],
+        ) -> dict[str, Any]:
+            return {
+                "metric": f"membership.{key}.{metric}",
+                "value": value,
+                "ci_low": lo,
+                "ci_high": hi,
+                "confidence_level": conf,
+                "n": n,
+                "counts": counts,
+                "extra": {**extra, **unit},
+            }
+
+        def adv(a: float) -> float:
+            return max(0.0, 2.0 * a - 1.0)
+
+        out = [
+            row(
+                "auc_advantage",
+                adv(self.auc),
+                adv(self.auc_ci[0]),
+                adv(self.auc_ci[1]),
+                {
+                    "role": "risk",
+                    "direction": "lower_is_better",
+                    "bounds": [0.0, 1.0],
+                    "definition": "max(0, 2 * AUC - 1)",
+                },
+            ),
+            row(
+                "auc",
+                self.auc,
+                self.auc_ci[0],
+                self.auc_ci[1],
+                {
+                    "role": "diagnostic",
+                    "direction": "lower_is_better",
+                    "bounds": [0.0, 1.0],
+                    "ideal": 0.5,
+                    "warnings": [w.code for w in self.warnings],
+                    "seed": self.seed,
+                },
+            ),
+        ]
+        for fpr, r in self.tpr_at.items():
+            out.append(
+                row(
+                    f"tpr_at_{_fpr_key(fpr)}_fpr",
+                    r.tpr,
+                    r.tpr_ci[0],
+                    r.tpr_ci[1],
+                    {
+                        "role": "diagnostic",
+                        "direction": "lower_is_better",
+                        "bounds": [0.0, 1.0],
+                        "ideal": fpr,
+                        "realised_fpr": r.realised_fpr,
+                        "target_fpr": fpr,
+                    },
+                )
+            )
+        out.append(
+            row(
+                "epsilon_lb",
+                self.epsilon.epsilon,
+                None,
+                None,
+                {
+                    "role": "diagnostic",
+                    "direction": "lower_is_better",
+                    "bounds": [0.0, None],
+                    "ceiling": self.epsilon.ceiling,
+                },
+            )
+        )
+        return out
 
     # ---------------------------------------------------------------------------------- headline
 
