@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.synth-audit-installed
 OUT    ?= reports/sample
 PORT   ?= 8501
 
-.PHONY: run test install lint typecheck pytest bench clean demo app
+.PHONY: run test test-fast install lint typecheck pytest bench clean demo app
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: install
 	$(BIN)/ruff format --check synth_audit generators metrics app tests benchmarks
 	$(BIN)/mypy synth_audit generators metrics app
 	$(BIN)/python -m pytest -q
+
+# The edit loop: lint, types and the tests without the browser (e2e) and slow ones.
+test-fast: install
+	$(BIN)/ruff check synth_audit generators metrics app tests benchmarks
+	$(BIN)/mypy synth_audit generators metrics app
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 bench: install
 	$(BIN)/python benchmarks/release_eval.py
