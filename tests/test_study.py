@@ -577,7 +577,8 @@ def test_cli_study_status_runs_and_frontier(
 
     assert main(["runs", "list", "--store", url]) == 0
     out = capsys.readouterr().out
-    assert all(r.id in out for r in runs)
+    # Short ids, never cut with an ellipsis: each is a unique prefix that `runs show` accepts.
+    assert all(r.id[:8] in out for r in runs) and "…" not in out
 
     assert main(["runs", "list", "--store", url, "--generator", "copy", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -587,6 +588,8 @@ def test_cli_study_status_runs_and_frontier(
     out = capsys.readouterr().out
     assert "linkability.risk" in out and "membership.dcr.auc" in out
     assert "synthetic" in out and "per_record" in out
+    assert main(["runs", "show", runs[0].id[:8], "--store", url]) == 0
+    assert runs[0].id in capsys.readouterr().out
 
     html = done_study["dir"] / "out" / "frontier.html"
     assert main(["frontier", "shared", "--out", str(html), "--store", url]) == 0
@@ -643,10 +646,13 @@ def test_cli_study_run_inline(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     url = str(tmp_path / "store.sqlite")
     assert main(["study", "run", str(spec), "--executor", "inline", "--store", url, "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "0 run(s) were done already, 1 done now, 0 failed" in out
+    assert "1 run(s) done now, 0 failed, 0 already done, reused" in out
     assert "synth-audit frontier cli --out frontier.html" in out
     assert main(["study", "run", str(spec), "--executor", "inline", "--store", url, "--quiet"]) == 0
-    assert "1 run(s) were done already, 0 done now" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 run(s) done now, 0 failed, 1 already done, reused" in out
+    (run,) = open_store(url).list_runs(study="cli")
+    assert f"Already done, reused (not run again): {run.id[:8]} copy" in out
 
 
 def test_worker_executes_queued_runs(tmp_path: Path) -> None:

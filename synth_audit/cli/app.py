@@ -1,12 +1,13 @@
 """``synth-audit app``: start the Streamlit app on a store, with workers that execute what it queues.
 
 The app is served by ``streamlit run`` in a child process, bound to 127.0.0.1 unless ``--host`` says
-otherwise; the store URL reaches it through ``$SYNTH_AUDIT_STORE`` (not on its command line, where a
-PostgreSQL password would show in ``ps``; ``streamlit run app/streamlit_app.py -- --store URL`` works
-too). Unless ``--workers 0``, this command also starts that many
-``synth-audit worker`` processes on the same store, so evaluations and tuning runs queued from the
-app are executed; more workers may run anywhere else that sees the store. Ctrl-C or SIGTERM stops the
-app and its workers (a run in progress is marked failed and can be re-queued).
+otherwise. The store URL reaches the app and the workers through ``$SYNTH_AUDIT_STORE`` in their
+environment, never on their command lines, where a PostgreSQL password would show in ``ps`` (the
+same holds for this command: give a URL with a password as ``$SYNTH_AUDIT_STORE``, not as
+``--store``). Unless ``--workers 0``, this command also starts that many ``synth-audit worker``
+processes on the same store, so evaluations and tuning runs queued from the app are executed; more
+workers may run anywhere else that sees the store. Ctrl-C or SIGTERM stops the app and its workers (a
+run in progress is marked failed and can be re-queued).
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from synth_audit.cli._common import EXIT_INTERRUPTED, EXIT_OK, add_command, make_console
-from synth_audit.cli.study import add_store_argument
+from synth_audit.cli.study import add_store_argument, open_cli_store
 from synth_audit.errors import SynthAuditError
 
-__all__ = ["app_entry", "handle", "register", "streamlit_command"]
+__all__ = [
+    "app_entry",
+    "handle",
+    "register",
+    "start_workers",
+    "streamlit_command",
+    "worker_command",
+]
 
 DESCRIPTION = """\
 Start the synth-audit app (Streamlit) on a result store: evaluate a release, tune a generator, see the
@@ -36,7 +44,8 @@ privacy-utility frontier and browse runs. The app queues work in the store; the 
 examples:
   synth-audit app                                   # the workspace store, http://localhost:8501
   synth-audit app --store results.sqlite --port 8600
-  synth-audit app --store postgresql+psycopg://user:pw@db/audit --workers 0   # workers run elsewhere
+  SYNTH_AUDIT_STORE=postgresql+psycopg://user:pw@db/audit synth-audit app --workers 0
+                                                    # a password stays out of `ps`; workers elsewhere
 """
 
 
@@ -152,6 +161,23 @@ def streamlit_command(
     return cmd
 
 
+def worker_command(poll_s: float) -> list[str]:
+    """The command line of one worker: no store URL in it (the worker reads ``$SYNTH_AUDIT_STORE``)."""
+    return [sys.executable, "-m", "synth_audit", "worker", "--poll", str(poll_s)]
+
+
+def start_workers(
+    n: int, *, store_url: str, env: dict[str, str] | None = None, poll_s: float = 1.0, **popen: Any
+) -> list[subprocess.Popen[bytes]]:
+    """Start ``n`` ``synth-audit worker`` processes on the store ``store_url`` (password included),
+    which they inherit in ``$SYNTH_AUDIT_STORE`` rather than on their command lines."""
+    from synth_audit.store import STORE_ENV
+
+    child_env = {**(os.environ if env is None else env), STORE_ENV: store_url}
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    return [subprocess.Popen(worker_command(poll_s), env=child_env, **popen) for _ in range(n)]
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -181,10 +207,10 @@ def handle(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from synth_audit.service import MAX_UPLOAD_ENV, STORE_ENV
-    from synth_audit.store import WORKSPACE_ENV, default_workspace, open_store
+    from synth_audit.store import WORKSPACE_ENV, default_workspace
 
     console = make_console()
-    store = open_store(args.store)  # a store that cannot be used fails here, with its message
+    store = open_cli_store(args.store)  # a store that cannot be used fails here, with its message
     url = store.sqlalchemy_url.render_as_string(hide_password=False)
     masked = store.url
     store.close()
@@ -207,23 +233,7 @@ def handle(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        for _ in range(args.workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "synth_audit",
-                        "worker",
-                        "--store",
-                        url,
-                        "--poll",
-                        str(args.poll),
-                    ],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
-            )
+        procs.extend(start_workers(args.workers, store_url=url, env=env, poll_s=args.poll))
         shown = "localhost" if args.host in ("127.0.0.1", "localhost") else args.host
         console.print(
             Text(f"synth-audit app on http://{shown}:{args.port}", style="bold").append(

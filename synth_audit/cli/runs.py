@@ -1,4 +1,8 @@
-"""``synth-audit runs list|show``: what is in the result store."""
+"""``synth-audit runs list|show|export|requeue``: what is in the result store.
+
+Every command that takes a run id takes any unique prefix of it too (``runs list`` and the app show
+the first 8 characters), resolved by :meth:`synth_audit.store.Store.resolve_run_id`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,16 @@ import json
 from typing import Any
 
 from synth_audit.cli._common import EXIT_OK, add_command, make_console, positive_int
-from synth_audit.cli.study import _run_line, add_store_argument, open_cli_store, print_runs
+from synth_audit.cli.study import (
+    _run_line,
+    add_store_argument,
+    open_cli_store,
+    print_runs,
+    store_option,
+)
+from synth_audit.errors import SynthAuditError
 
-__all__ = ["handle_list", "handle_show", "register"]
+__all__ = ["handle_export", "handle_list", "handle_requeue", "handle_show", "register"]
 
 LIST_DESCRIPTION = """\
 List the runs in the result store, oldest first, with their status, risk and utility.
@@ -24,7 +35,26 @@ Show one run: what it ran, its seed, code version and data fingerprints, its res
 confidence intervals, and its artefacts (Parquet files with their SHA-256).
 
 example:
-  synth-audit runs show 3f2a...
+  synth-audit runs show 3f2a9c01      # the first characters of the id are enough
+"""
+
+EXPORT_DESCRIPTION = """\
+Write a stored run's report files into a directory: report.json, report.html, audit_card.md,
+per_record.csv and exposed_records.csv (as `synth-audit evaluate --out` writes them). A directory
+that already holds report files is refused unless --overwrite.
+
+example:
+  synth-audit runs export 3f2a9c01 --out reports/copy-seed0
+"""
+
+REQUEUE_DESCRIPTION = """\
+Put a run back in the queue, to be run again by `synth-audit study run STUDY.toml` (a study's run)
+or by `synth-audit worker` (runs queued by the app). A failed run is re-queued as it is. A done run
+is re-queued only with --force, which deletes its results and artefacts first: the remedy when an
+artefact is corrupted or missing. The run keeps its key and seed, so it gives the same numbers.
+
+example:
+  synth-audit runs requeue 3f2a9c01 --force
 """
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -54,6 +84,32 @@ def register(subparsers: Any) -> None:
     add_store_argument(show)
     show.add_argument("--json", action="store_true", help="print the run as JSON")
     show.set_defaults(handler=handle_show)
+
+    export = add_command(
+        sub, "export", help="write a run's report files", description=EXPORT_DESCRIPTION
+    )
+    export.add_argument("run_id", metavar="RUN_ID", help="the run's id or its first characters")
+    export.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace report files already in DIR"
+    )
+    add_store_argument(export)
+    export.set_defaults(handler=handle_export)
+
+    requeue = add_command(
+        sub,
+        "requeue",
+        help="queue a failed (or, with --force, done) run again",
+        description=REQUEUE_DESCRIPTION,
+    )
+    requeue.add_argument("run_id", metavar="RUN_ID", help="the run's id or its first characters")
+    requeue.add_argument(
+        "--force",
+        action="store_true",
+        help="also re-queue a done run, deleting its results and artefacts",
+    )
+    add_store_argument(requeue)
+    requeue.set_defaults(handler=handle_requeue)
 
     def _usage(args: argparse.Namespace) -> int:
         p.print_help()
@@ -93,7 +149,7 @@ def handle_show(args: argparse.Namespace) -> int:
 
     console = make_console()
     store = open_cli_store(args.store)
-    run = store.get_run(args.run_id)
+    run = store.get_run(store.resolve_run_id(args.run_id))
     results = store.results_for(run.id)
     artefacts = store.artefacts_for(run.id)
     if args.json:
@@ -170,4 +226,51 @@ def handle_show(args: argparse.Namespace) -> int:
                 Text(str(store.artefact_root / a.path)),
             )
         console.print(table)
+    return EXIT_OK
+
+
+def handle_export(args: argparse.Namespace) -> int:
+    from synth_audit.cli._common import print_paths
+    from synth_audit.report.write import write_report
+    from synth_audit.service import report_for_run
+
+    console = make_console()
+    store = open_cli_store(args.store)
+    run = store.get_run(store.resolve_run_id(args.run_id))
+    report = report_for_run(store, run.id)
+    if report is None:
+        state = f"it is {run.status}" + (f" ({run.error})" if run.error else "")
+        raise SynthAuditError(
+            f"Run {run.id} has no stored report to export: {state}. Only done runs have one; see "
+            f"`synth-audit runs show {run.id[:8]}{store_option(args.store)}`."
+        )
+    paths = write_report(report, args.out, overwrite=args.overwrite)
+    print_paths(paths, console)
+    return EXIT_OK
+
+
+def handle_requeue(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    console = make_console()
+    store = open_cli_store(args.store)
+    run = store.get_run(store.resolve_run_id(args.run_id))
+    store.requeue_run(run.id, force=args.force)
+    where = (
+        f"`synth-audit study run STUDY.toml{store_option(args.store)}` (study {run.study!r})"
+        if run.study and not run.params.get("kind")
+        else f"`synth-audit worker --once{store_option(args.store)}`"
+    )
+    console.print(
+        Text(
+            f"Run {run.id} ({run.generator}, seed {run.seed}) is queued"
+            + (
+                " again; its previous results and artefacts were deleted"
+                if run.status == "done"
+                else ""
+            )
+            + f". Run it with {where}, or let a running worker take it."
+        ),
+        soft_wrap=True,
+    )
     return EXIT_OK

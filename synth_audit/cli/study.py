@@ -8,6 +8,7 @@ SIGTERM: the runs in flight are stopped; re-running the command resumes where it
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +32,14 @@ if TYPE_CHECKING:
 __all__ = ["add_store_argument", "handle_run", "handle_status", "open_cli_store", "register"]
 
 STORE_HELP = (
-    "result store: an SQLite file or URL (sqlite:///path, postgresql+psycopg://user:pw@host/db); "
-    "default: $SYNTH_AUDIT_HOME/synth_audit.sqlite or ./.synth_audit/synth_audit.sqlite"
+    "result store: an SQLite file or URL (sqlite:///path, postgresql+psycopg://user@host/db); "
+    "default: $SYNTH_AUDIT_STORE, else $SYNTH_AUDIT_HOME/synth_audit.sqlite or "
+    "./.synth_audit/synth_audit.sqlite. A URL with a password belongs in $SYNTH_AUDIT_STORE, not "
+    "here: other users of the machine see command lines (ps)"
 )
+
+#: Shortest run id shown (the app shows 8 characters too); any unique prefix is accepted as an id.
+SHORT_ID = 8
 
 RUN_DESCRIPTION = """\
 Run every run of a study (generators x parameter grids x seeds) and record it in the store.
@@ -44,7 +50,10 @@ that was interrupted resumes where it stopped when the same command is run again
 examples:
   synth-audit study run samples/randhie/study.toml
   synth-audit study run study.toml --executor dask://local --workers 4
-  synth-audit study run study.toml --executor dask://scheduler:8786 --store postgresql+psycopg://u:pw@db/audit
+  SYNTH_AUDIT_STORE=postgresql+psycopg://u:pw@db/audit synth-audit study run study.toml --executor dask://scheduler:8786
+
+The store is --store, else $SYNTH_AUDIT_STORE: give a URL that holds a password in the environment
+variable, since a command line is visible to every user of the machine (ps).
 """
 
 STATUS_DESCRIPTION = """\
@@ -59,10 +68,65 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
 
 
-def open_cli_store(url: str | None) -> Store:
-    from synth_audit.store import open_store
+def store_url_from(url: str | None) -> str | None:
+    """``--store`` if given, else ``$SYNTH_AUDIT_STORE``, else None (the workspace's SQLite file)."""
+    from synth_audit.store import STORE_ENV
 
-    return open_store(url)
+    return url or os.environ.get(STORE_ENV) or None
+
+
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if "://" not in url:
+        return False
+    try:
+        return make_url(url).password is not None
+    except ArgumentError:
+        return "@" in url
+
+
+def open_cli_store(url: str | None) -> Store:
+    """The store of ``--store URL`` (``url``), else of ``$SYNTH_AUDIT_STORE``, else the default.
+
+    A password given on the command line is visible to other users (``ps``): say so, on stderr.
+    """
+    from rich.text import Text
+
+    from synth_audit.store import STORE_ENV, open_store
+
+    if url and _has_password(url):
+        make_console(stderr=True).print(
+            Text(
+                "Note: the --store URL holds a password, which other users of this machine can "
+                f"see in the process list; set ${STORE_ENV} to the URL instead and leave --store "
+                "out.",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+    return open_store(store_url_from(url))
+
+
+def store_option(url: str | None) -> str:
+    """`` --store URL`` for a hint the user may copy, never with a password in it."""
+    from synth_audit.store import STORE_ENV, mask_url
+
+    if not url:
+        return ""
+    if _has_password(url):
+        return f" (with ${STORE_ENV} set to the store URL {mask_url(url)})"
+    return f" --store {url}"
+
+
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """Each id cut to the shortest prefix of at least :data:`SHORT_ID` characters that tells it apart
+    from the others listed (never with an ellipsis: what is shown can be typed back)."""
+    n = SHORT_ID
+    while n < max((len(i) for i in ids), default=0) and len({i[:n] for i in ids}) < len(set(ids)):
+        n += 2
+    return {i: i[:n] for i in ids}
 
 
 def register(subparsers: Any) -> None:
@@ -186,13 +250,25 @@ def handle_run(args: argparse.Namespace) -> int:
     counts = store.status_counts(spec.name)
     console.print(
         Text(
-            f"{outcome.already_done} run(s) were done already, {len(outcome.done)} done now, "
-            f"{len(outcome.failed)} failed ({outcome.seconds:.1f} s). Store: "
+            f"{len(outcome.done)} run(s) done now, {len(outcome.failed)} failed, "
+            f"{outcome.already_done} already done, reused ({outcome.seconds:.1f} s). Store: "
             + ", ".join(f"{k} {v}" for k, v in counts.items())
             + "."
         ),
         soft_wrap=True,
     )
+    if outcome.already_done:
+        reused = [r for r in store.list_runs(study=spec.name) if r.id in set(outcome.reused)]
+        shown = short_ids([r.id for r in reused])
+        labels = [f"{shown[r.id]} {r.generator}({_params_text(r.params)})" for r in reused]
+        more = f" and {len(labels) - 10} more" if len(labels) > 10 else ""
+        console.print(
+            Text(
+                f"Already done, reused (not run again): {'; '.join(labels[:10])}{more}. "
+                "`synth-audit runs requeue RUN_ID --force` runs one again."
+            ),
+            soft_wrap=True,
+        )
     if outcome.failed:
         console.print(Text("Failed runs:", style="bold red"))
         for run_id, error in outcome.failed.items():
@@ -210,7 +286,7 @@ def handle_run(args: argparse.Namespace) -> int:
             ),
             soft_wrap=True,
         )
-    store_opt = f" --store {args.store}" if args.store else ""
+    store_opt = store_option(args.store)
     console.print(
         Text(
             f"See the frontier: synth-audit frontier {spec.name} --out frontier.html{store_opt}",
@@ -256,23 +332,35 @@ def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | Non
     from rich.table import Table
     from rich.text import Text
 
+    shown = short_ids([r["id"] for r in runs])
+    width = max((len(x) for x in shown.values()), default=SHORT_ID)
     table = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("run", "generator", "params", "seed", "status", "risk", "utility", "note"):
-        table.add_column(col, justify="right" if col in ("seed", "risk", "utility") else "left")
+    # One line per run: the id column is never cut (what it shows can be typed back, see
+    # Store.resolve_run_id); long params and notes end in an ellipsis instead of wrapping.
+    table.add_column("run", no_wrap=True, min_width=width)
+    for col in ("generator", "params", "seed", "status", "risk", "utility", "note"):
+        table.add_column(
+            col,
+            justify="right" if col in ("seed", "risk", "utility") else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=len(col) if col in ("seed", "status", "risk") else None,
+            ratio=1 if col in ("params", "note") else None,
+        )
     for r in runs:
         note = r.get("error") or ""
         if r["status"] == "running":
             prog = r.get("progress")
             note = f"{0 if prog is None else prog:.0%} {r.get('message') or ''} ({r.get('worker')})"
         table.add_row(
-            Text(r["id"]),
+            Text(shown[r["id"]]),
             Text(r["generator"]),
             Text(_params_text(r["params"])),
             str(r["seed"]),
             r["status"],
             _fmt(r.get("risk")),
             _fmt(r.get("utility")),
-            Text(note[:120]),
+            Text(" ".join(str(note).split())[:200]),
         )
     console.print(table)
 

@@ -24,7 +24,7 @@ A database on a URL (SQLAlchemy 2.x) plus Parquet files beside it::
 
 from __future__ import annotations
 
-from ._engine import WORKSPACE_ENV, default_workspace, mask_url
+from ._engine import STORE_ENV, WORKSPACE_ENV, default_workspace, mask_url
 from ._migrate import MIGRATIONS_DIR, SCHEMA_REVISION
 from ._protocol import ResultStore
 from ._records import (
@@ -43,6 +43,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "SCHEMA_REVISION",
     "STATUSES",
+    "STORE_ENV",
     "WORKSPACE_ENV",
     "ArtefactRow",
     "ResultRow",

@@ -29,6 +29,7 @@ from synth_audit.errors import StoreError
 __all__ = [
     "BUSY_TIMEOUT_S",
     "DEFAULT_DB_NAME",
+    "STORE_ENV",
     "WORKSPACE_ENV",
     "ResolvedURL",
     "create_store_engine",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 WORKSPACE_ENV = "SYNTH_AUDIT_HOME"
+#: The store URL when no ``--store`` is given (the CLI, the app and the workers it starts). Put a
+#: URL that holds a password here rather than on a command line, where ``ps`` shows it.
+STORE_ENV = "SYNTH_AUDIT_STORE"
 DEFAULT_DB_NAME = "synth_audit.sqlite"
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10

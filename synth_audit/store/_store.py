@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +60,8 @@ _log = get_logger(__name__)
 _KIND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _NAME_MAX = 200
 _HASH_CHUNK = 1 << 20
+_RUN_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
+_MAX_CANDIDATES = 10
 
 
 def _now() -> datetime:
@@ -425,6 +427,43 @@ class Store:
         with self._session(write=False) as s:
             return _to_record(self._get_row(s, run_id))
 
+    def resolve_run_id(self, prefix: str) -> str:
+        """The full id of the one run whose id starts with ``prefix`` (a whole id is returned as is).
+
+        Ids are shown shortened (8 characters in the app and ``runs list``); any unique prefix works.
+        Raises :class:`StoreError` when no run matches, or when several do (listing them).
+        """
+        text = str(prefix).strip().lower().replace("-", "")
+        if not text:
+            raise StoreError("The run id is empty. Give a run id (or its first characters).")
+        with self._session(write=False) as s:
+            if s.get(RunModel, text) is not None:
+                return text
+            matches: list[RunModel] = []
+            if _RUN_ID_RE.match(text):  # ids are hex: no LIKE wildcard can be in the prefix
+                matches = list(
+                    s.scalars(
+                        select(RunModel)
+                        .where(RunModel.id.like(f"{text}%"))
+                        .order_by(RunModel.created_at, RunModel.id)
+                        .limit(_MAX_CANDIDATES + 1)
+                    )
+                )
+            if len(matches) == 1:
+                return matches[0].id
+            if not matches:
+                raise StoreError(
+                    f"There is no run {str(prefix).strip()!r} in the store {self.url} (no run id "
+                    "starts with it). List the runs with `synth-audit runs list`."
+                )
+            shown = [f"{m.id} ({m.study_id}, {m.generator}, {m.status})" for m in matches]
+            more = " and more" if len(matches) > _MAX_CANDIDATES else ""
+            raise StoreError(
+                f"The run id {str(prefix).strip()!r} is ambiguous in the store {self.url}: it starts "
+                f"the ids of {'; '.join(shown[:_MAX_CANDIDATES])}{more}. Give more characters of "
+                "the id."
+            )
+
     def _get_row(self, s: Session, run_id: str) -> RunModel:
         row = s.get(RunModel, run_id)
         if row is None:
@@ -718,12 +757,21 @@ class Store:
                     "results are never overwritten."
                 )
 
-    def requeue_run(self, run_id: str) -> None:
-        """Put a failed run back in the queue (clears its error and worker). Queued runs stay as they are."""
+    def requeue_run(self, run_id: str, *, force: bool = False) -> None:
+        """Put a failed run back in the queue (clears its error and worker). Queued runs stay as they are.
+
+        ``force=True`` also re-queues a *done* run, for when its stored results cannot be trusted (a
+        corrupted or missing artefact): its results, summary and artefacts are deleted, so the next
+        worker (``synth-audit worker``, ``study run``) runs it again from scratch, with the same key
+        and seed. A running run is never re-queued (its worker is still writing to it).
+        """
+        allowed = ["failed", "done"] if force else ["failed"]
+        removed: list[Path] = []
         with self._session(write=True) as s:
+            row = self._get_row(s, run_id)
             result = s.execute(
                 update(RunModel)
-                .where(RunModel.id == run_id, RunModel.status == "failed")
+                .where(RunModel.id == run_id, RunModel.status.in_(allowed))
                 .values(
                     status="queued",
                     error=None,
@@ -733,16 +781,39 @@ class Store:
                     finished_at=None,
                     progress=None,
                     progress_message=None,
+                    **({"summary_json": "{}"} if force else {}),
                 )
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                row = self._get_row(s, run_id)
-                if row.status != "queued":
+                s.refresh(row)
+                if row.status == "queued":
+                    return
+                if row.status == "done":
                     raise StoreError(
-                        f"Cannot re-queue run {run_id!r}: it is {row.status!r}; only failed runs "
-                        "can be re-queued."
+                        f"Cannot re-queue run {run_id!r}: it is done, and a finished run's results "
+                        "are kept unless you ask otherwise. To run it again from scratch (its "
+                        "results and artefacts are deleted), use `synth-audit runs requeue "
+                        f"{run_id} --force` (Store.requeue_run(run_id, force=True))."
                     )
+                raise StoreError(
+                    f"Cannot re-queue run {run_id!r}: it is {row.status!r}"
+                    + (f" (worker {row.worker_id})" if row.worker_id else "")
+                    + "; only failed (or, with force, done) runs can be re-queued. Wait for it to "
+                    "finish; a run whose worker died is re-queued by `synth-audit study run`."
+                )
+            if force:
+                arts = list(s.scalars(select(ArtefactModel).where(ArtefactModel.run_id == run_id)))
+                removed = [self._resolve_artefact_path(a.path) for a in arts]
+                s.execute(delete(ArtefactModel).where(ArtefactModel.run_id == run_id))
+                s.execute(delete(ResultModel).where(ResultModel.run_id == run_id))
+        for path in removed:  # after the commit: the rows no longer point at them
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+        if force:
+            _log.info(
+                "Run %s re-queued by force; %d artefact file(s) removed", run_id, len(removed)
+            )
 
     # ------------------------------------------------------------------ results
     def results_for(self, run_id: str) -> list[ResultRow]:
@@ -937,14 +1008,15 @@ class Store:
         if not path.is_file():
             raise StoreError(
                 f"The artefact file {path} ({kind!r} of run {run_id!r}) is missing. Restore it from a "
-                "backup, or re-run the run (fail_run, then requeue_run)."
+                f"backup, or run the run again: {_rerun_hint(run_id)}"
             )
         actual = _sha256_of(path)
         if actual != art.sha256:
             raise StoreError(
                 f"The artefact file {path} ({kind!r} of run {run_id!r}) does not match the SHA-256 "
                 f"recorded when it was written (recorded {art.sha256}, found {actual}): it was "
-                "modified or corrupted. Restore it from a backup, or re-run the run."
+                f"modified or corrupted. Restore it from a backup, or run the run again: "
+                f"{_rerun_hint(run_id)}"
             )
         return path
 
@@ -957,6 +1029,14 @@ class Store:
             return pd.read_parquet(path, engine="pyarrow")
         except Exception as exc:  # pyarrow raises several types for unreadable files
             raise StoreError(f"Cannot read the artefact file {path} as Parquet: {exc}.") from None
+
+
+def _rerun_hint(run_id: str) -> str:
+    return (
+        f"`synth-audit runs requeue {run_id} --force` (deletes its results and artefacts and queues "
+        "it), then `synth-audit study run STUDY.toml` for a study's run, or `synth-audit worker "
+        "--once` for a run queued by the app."
+    )
 
 
 def _reopen(url: str, workspace: str, script_location: Path | None) -> Store:

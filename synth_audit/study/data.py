@@ -213,6 +213,10 @@ def check_study_data(spec: StudySpec) -> list[str]:
     if spec.utility.enabled and spec.utility.target is not None:
         check("[utility] target", [spec.utility.target])
 
+    from synth_audit.study.spec import frontier_problems
+
+    problems.extend(frontier_problems(spec, kept))
+
     mem = spec.membership
     needs_reference = mem.enabled and (bool(mem.attacks) or mem.shadow is not None)
     if needs_reference and spec.split.reference < 2:

@@ -43,7 +43,8 @@ import subprocess
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -417,7 +418,11 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
     t0 = time.perf_counter()
     st = _open(store)
     run_id = run.id
-    with _Heartbeat(st, run_id, HEARTBEAT_S) as beat, single_threaded():
+    with (
+        _Heartbeat(st, run_id, HEARTBEAT_S) as beat,
+        single_threaded(),
+        _captured_warnings() as caught,
+    ):
         try:
             summary, rows, arts = _execute(st, run, beat)
         except BaseException as exc:
@@ -441,6 +446,8 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
             }
     seconds = round(time.perf_counter() - t0, 3)
     summary["seconds"] = seconds
+    if caught:
+        summary["python_warnings"] = caught
     try:
         st.finish_run(run_id, results=rows, summary=summary, artefacts=arts)
     except StoreError as exc:
@@ -452,6 +459,29 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
         "utility": summary.get("utility"),
         "seconds": seconds,
     }
+
+
+#: At most this many distinct Python warnings are kept in a run's summary.
+MAX_RECORDED_WARNINGS = 20
+
+
+@contextlib.contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """Keep the Python warnings (numpy's RuntimeWarnings, libraries' FutureWarnings) a run raises off
+    stderr: a worker's stderr is the terminal of ``study run``. Each distinct one is logged (debug)
+    and listed in the run's summary (``python_warnings``), so nothing is lost."""
+    seen: list[str] = []
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        try:
+            yield seen
+        finally:
+            for w in records:
+                text = f"{w.category.__name__}: {w.message}"
+                if text not in seen:
+                    _log.debug("warning in a run: %s (%s:%s)", text, w.filename, w.lineno)
+                    if len(seen) < MAX_RECORDED_WARNINGS:
+                        seen.append(text)
 
 
 def _execute(st: Store, run: RunRecord, beat: _Heartbeat) -> tuple[dict[str, Any], list, list]:
@@ -636,6 +666,8 @@ class StudyOutcome:
     study: str
     n_runs: int
     already_done: int = 0
+    #: Ids of the runs that were done before this call: their stored results were reused.
+    reused: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
@@ -653,6 +685,7 @@ class StudyOutcome:
             "study": self.study,
             "n_runs": self.n_runs,
             "already_done": self.already_done,
+            "reused": list(self.reused),
             "done": list(self.done),
             "failed": dict(self.failed),
             "skipped": dict(self.skipped),
@@ -780,6 +813,7 @@ def run_study(
         if first:
             initially_done_ids = [i for i, r in records.items() if r.status == "done"]
             outcome.already_done = len(initially_done_ids)
+            outcome.reused = list(initially_done_ids)
             progress("runs", outcome.already_done, total)
             first = False
         now = datetime.now(UTC)

@@ -325,6 +325,61 @@ def expand(spec: StudySpec) -> list[RunSpec]:
 # --------------------------------------------------------------------------------------------------
 
 
+def result_names(spec: StudySpec, columns: list[str]) -> tuple[list[str], list[str]]:
+    """(risk-like, utility) result names the study's runs record, for ``columns`` after ``[data] drop``.
+
+    The same names :mod:`synth_audit.study.runner` writes: ``<attack>.risk`` of every enabled attack
+    (``inference[<secret>].risk`` per secret; with ``secrets = "all"`` any column may be one),
+    ``diagnostics.dcr.share_closer_to_train``, ``membership.<attack>.<measure>`` and
+    ``utility.<metric>`` / ``utility.score``.
+    """
+    from synth_audit.membership.result import DEFAULT_FPRS
+
+    risks: list[str] = []
+    if spec.singling_out.enabled:
+        risks += [f"singling_out_{m}.risk" for m in spec.singling_out.modes]
+    if spec.linkability.enabled:
+        risks.append("linkability.risk")
+    if spec.inference.enabled:
+        secrets = columns if spec.inference.secrets == "all" else spec.inference.secrets
+        risks += [f"inference[{c}].risk" for c in secrets]
+    if spec.diagnostics.dcr:
+        risks.append("diagnostics.dcr.share_closer_to_train")
+    if spec.membership.enabled:
+        attacks = list(spec.membership.attacks) + (["shadow"] if spec.membership.shadow else [])
+        measures = ["auc", *(f"tpr_at_{f:g}_fpr" for f in DEFAULT_FPRS), "epsilon_lb"]
+        risks += [f"membership.{a}.{m}" for a in attacks for m in measures]
+    utility: list[str] = []
+    if spec.utility.enabled:
+        utility = ["utility.score", *(f"utility.{m}" for m in spec.utility.metrics)]
+    return risks, utility
+
+
+def frontier_problems(spec: StudySpec, columns: list[str]) -> list[str]:
+    """``[frontier] risk`` and ``utility`` must name results the study's runs will record (checked
+    at load, not after the whole study has run)."""
+    risks, utility = result_names(spec, columns)
+    problems: list[str] = []
+    risk = spec.frontier.risk
+    if risk != "worst" and risk not in risks:
+        if risk in utility:
+            why = "is a utility result (higher is better), not a risk"
+        else:
+            why = "is not a result this study records"
+        problems.append(
+            f'[frontier] risk: {risk!r} {why}. Use "worst" (the largest Article 29 risk) or one '
+            f"of {format_names(risks, limit=30) if risks else '(none: every attack is disabled)'}."
+        )
+    explicit = "utility" in spec.frontier.model_fields_set
+    if spec.frontier.utility not in utility and (utility or explicit):
+        known = format_names(utility) if utility else "(none: [utility] is disabled)"
+        problems.append(
+            f"[frontier] utility: {spec.frontier.utility!r} is not a utility result this study "
+            f"records. Use one of {known}, or enable the metric in [utility] metrics."
+        )
+    return problems
+
+
 def _problem_lines(exc: ValidationError, source: str) -> list[str]:
     text = format_validation_error(exc, source)
     return [line for line in text.splitlines()[1:] if line.strip()]
@@ -392,14 +447,34 @@ def load_study(path: str | Path) -> StudySpec:
     path).
     """
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(
+            f"Study file {str(p)!r} is a directory. Give the path of the study's TOML file (e.g. "
+            f"{str(p / 'study.toml')!r})."
+        )
     if not p.is_file():
         raise ConfigError(
             f"Study file {str(p)!r} does not exist. Check the path given to `synth-audit study run`."
         )
     source = f"Study file {str(p)!r}"
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source} is not UTF-8 text ({exc.reason} at byte {exc.start}). Save it as UTF-8."
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"{source} cannot be read: permission denied. Make it readable by this user (e.g. "
+            f"chmod u+r {str(p)!r}) or run as a user who can read it."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{source} cannot be read: {exc.strerror or exc}. Check the file and its directory."
+        ) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}.") from None
     data = raw.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str):
