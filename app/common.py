@@ -238,6 +238,14 @@ def render_progress(run_id: str) -> bool:
     return False
 
 
+def reused_note(run_id: str, *, key: str) -> None:
+    """ "Already done, reused" (or queued, running, re-queued) when the last submission of this view
+    found a stored run with the same data and settings instead of making a new one."""
+    last = st.session_state.get(f"{key}.reused")
+    if last and last[0] == run_id and last[1]:
+        st.info(last[1], icon=":material/recycling:")
+
+
 def progress_fragment(run_id: str, *, key: str) -> None:
     """Poll the run every second in a fragment; rerun the whole page when it finishes."""
 

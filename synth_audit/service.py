@@ -70,6 +70,7 @@ __all__ = [
     "ReleaseCheck",
     "RunStatusView",
     "RunsPage",
+    "Submission",
     "check_release",
     "compare_runs",
     "default_threat_model",
@@ -99,6 +100,9 @@ __all__ = [
     "sample_releases",
     "samples_root",
     "study_names",
+    "submit_evaluation",
+    "submit_run",
+    "submit_tuning_run",
     "tuning_datasets",
     "tuning_spec",
 ]
@@ -498,11 +502,35 @@ def enqueue_evaluation(
     names: Mapping[str, str] | None = None,
     label: str | None = None,
 ) -> str:
-    """Queue the audit of a release; return the run's id.
+    """Queue the audit of a release; return the run's id (see :func:`submit_evaluation`, which
+    also says whether a stored run was reused)."""
+    return submit_evaluation(
+        store,
+        train=train,
+        synthetic=synthetic,
+        control=control,
+        config=config,
+        names=names,
+        label=label,
+    ).run_id
+
+
+def submit_evaluation(
+    store: Store,
+    *,
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    control: pd.DataFrame,
+    config: AuditConfig | Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> Submission:
+    """Queue the audit of a release; return the run and whether it was new or reused.
 
     The tables are validated first (:func:`check_release`) and the settings checked against their
     columns, so a bad upload is refused here, not minutes later in a worker. Submitting the same
-    tables with the same settings again returns the same run (re-queued if it had failed).
+    tables with the same settings again finds the same run (``reused``; re-queued if it had failed):
+    nothing is audited twice, and :attr:`Submission.message` says so.
     """
     from synth_audit.data import fingerprint
     from synth_audit.store import canonical_json
@@ -537,8 +565,9 @@ def enqueue_evaluation(
         or f"{names['synthetic']} (train {names['train']}, control {names['control']})",
     }
     store.ensure_study(EVALUATIONS_STUDY, _EVALUATIONS_SPEC)
-    run_id = _add_or_reuse(
+    return _add_or_reuse(
         store,
+        what="evaluation",
         study=EVALUATIONS_STUDY,
         run_key=key,
         generator=RELEASE_GENERATOR,
@@ -547,12 +576,56 @@ def enqueue_evaluation(
         code_version=code_version(),
         data_fingerprints={r: {"name": names[r], **fps[r]} for r in ROLES},
     )
-    return run_id
 
 
-def _add_or_reuse(store: Store, *, run_key: str, **kwargs: Any) -> str:
+@dataclass(frozen=True)
+class Submission:
+    """What became of a request to run something: the run, and whether it is new or reused.
+
+    ``reused``: a stored run with the same key (same data, same settings) was found and no new run
+    was made; ``status`` is that run's status now (``done``: its stored result answers the request
+    at once); ``requeued``: it had failed and was put back in the queue.
+    """
+
+    run_id: str
+    reused: bool
+    status: str
+    requeued: bool = False
+    what: str = "run"
+    finished_at: datetime | None = None
+
+    @property
+    def message(self) -> str | None:
+        """One sentence for the user when the run was reused (None for a new run)."""
+        if not self.reused:
+            return None
+        short = self.run_id[:8]
+        same = f"the same {self.what} (same data, same settings)"
+        if self.requeued:
+            return (
+                f"Already run before, and failed: {same} is run {short}, which was put back in the "
+                "queue to run again."
+            )
+        if self.status == "done":
+            when = (
+                ""
+                if self.finished_at is None
+                else f" on {self.finished_at.strftime('%Y-%m-%d %H:%M')} UTC"
+            )
+            return (
+                f"Already done, reused: {same} finished as run {short}{when}; its stored result is "
+                "shown and nothing was run again."
+            )
+        return (
+            f"Already {'running' if self.status == 'running' else 'queued'}, reused: {same} is run "
+            f"{short}, submitted before; this request follows it instead of queueing a second one."
+        )
+
+
+def _add_or_reuse(store: Store, *, run_key: str, what: str = "run", **kwargs: Any) -> Submission:
     """``add_run``; a run with the same key that failed is re-queued; one with different params
-    under the same key (a label changed) is reused as is."""
+    under the same key (a label changed) is reused as is. Says whether the run was new."""
+    before = _now()
     try:
         run_id = store.add_run(run_key=run_key, **kwargs)
     except StoreError:
@@ -560,9 +633,21 @@ def _add_or_reuse(store: Store, *, run_key: str, **kwargs: Any) -> str:
         if not existing:
             raise
         run_id = existing[0].id
-    if store.get_run(run_id).status == "failed":
+    run = store.get_run(run_id)
+    # A new run is created queued, after ``before``; anything else is a run that was there already.
+    reused = run.status != "queued" or run.created_at < before
+    requeued = False
+    if run.status == "failed":
         store.requeue_run(run_id)
-    return run_id
+        requeued = True
+    return Submission(
+        run_id=run_id,
+        reused=reused,
+        status="queued" if requeued else run.status,
+        requeued=requeued,
+        what=what,
+        finished_at=run.finished_at,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -825,7 +910,20 @@ def enqueue_run(
     params: Mapping[str, Any] | None = None,
     seed_index: int = 0,
 ) -> str:
-    """Queue one run of ``generator`` with ``params`` in the study ``spec``; return its id.
+    """Queue one run of ``generator`` with ``params`` in the study ``spec``; return its id (see
+    :func:`submit_run`, which also says whether a stored run was reused)."""
+    return submit_run(store, spec, generator=generator, params=params, seed_index=seed_index).run_id
+
+
+def submit_run(
+    store: Store,
+    spec: StudySpec,
+    *,
+    generator: str,
+    params: Mapping[str, Any] | None = None,
+    seed_index: int = 0,
+) -> Submission:
+    """Queue one run of ``generator`` with ``params`` in the study ``spec``.
 
     The seed is the study's child seed ``seed_index`` (so the run is paired with the study's own
     runs of that seed). The generator and its parameters are checked now (a ConfigError lists every
@@ -848,6 +946,7 @@ def enqueue_run(
     key = make_run_key(study=spec.name, generator=generator, params=clean, seed=seed)
     return _add_or_reuse(
         store,
+        what="configuration",
         study=spec.name,
         run_key=key,
         generator=generator,
@@ -866,7 +965,18 @@ def enqueue_tuning_run(
     seed_index: int = 0,
 ) -> str:
     """Queue one run in the study of the shipped sample ``dataset`` (see :func:`enqueue_run`)."""
-    return enqueue_run(
+    return submit_tuning_run(store, dataset, generator, params, seed_index=seed_index).run_id
+
+
+def submit_tuning_run(
+    store: Store,
+    dataset: str,
+    generator: str,
+    params: Mapping[str, Any] | None = None,
+    seed_index: int = 0,
+) -> Submission:
+    """Queue one run in the study of the shipped sample ``dataset`` (see :func:`submit_run`)."""
+    return submit_run(
         store, tuning_spec(dataset), generator=generator, params=params, seed_index=seed_index
     )
 

@@ -238,6 +238,7 @@ def _result(run_id: str) -> None:
     st.header("Result")
     s = service.run_status(store, run_id)
     st.caption(f"Run `{run_id}` · {s.label}")
+    ui.reused_note(run_id, key="eval")
     if not s.finished:
         ui.progress_fragment(run_id, key="eval")
         return
@@ -274,7 +275,7 @@ def main() -> None:
         if check is not None:
             config = _settings_form(check, base, key)
             if config is not None:
-                new_id = service.enqueue_evaluation(
+                sub = service.submit_evaluation(
                     ui.get_store(),
                     train=frames["train"],
                     synthetic=frames["synthetic"],
@@ -283,7 +284,8 @@ def main() -> None:
                     names=names,
                     label=label,
                 )
-                st.session_state["eval.run_id"] = new_id
+                st.session_state["eval.run_id"] = sub.run_id
+                st.session_state["eval.reused"] = (sub.run_id, sub.message)
     run_id = st.session_state.get("eval.run_id")
     if run_id:
         _result(run_id)

@@ -132,6 +132,7 @@ def _current(run_id: str) -> bool:
     """The run just queued: progress while it runs, its numbers once done. True when done."""
     s = service.run_status(ui.get_store(), run_id)
     st.caption(f"Run `{run_id}` · {s.label}")
+    ui.reused_note(run_id, key="tune")
     if not s.finished:
         ui.progress_fragment(run_id, key="tune")
         return False
@@ -190,9 +191,11 @@ def main() -> None:
     submitted = _form(dataset, generator)
     if submitted is not None:
         params, seed_index = submitted
-        run_id = service.enqueue_tuning_run(
+        sub = service.submit_tuning_run(
             ui.get_store(), dataset, generator, params, seed_index=seed_index
         )
+        run_id = sub.run_id
+        st.session_state["tune.reused"] = (run_id, sub.message)
         st.session_state.setdefault("tune.runs", [])
         if run_id not in st.session_state["tune.runs"]:
             st.session_state["tune.runs"].append(run_id)
