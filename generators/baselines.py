@@ -13,15 +13,16 @@ they do not touch global random state.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from generators._params import Constraint, Interval
-from generators._runtime import spawn_seeds
+from generators._runtime import resolve_seed, spawn_seeds
 from generators.base import BaseGenerator
 from synth_audit.errors import ConfigError
+from synth_audit.schema import Schema
 
 __all__ = ["CopyGenerator", "IndependentMarginalsGenerator", "LeakyGenerator"]
 
@@ -43,7 +44,9 @@ class CopyGenerator(BaseGenerator):
 
     ``sample(n)`` returns training rows unchanged: all of them, shuffled, when ``n == len(train)``;
     ``n`` distinct rows when ``n`` is smaller; every row once plus rows drawn with replacement when
-    ``n`` is larger. Identifier columns are copied too.
+    ``n`` is larger. Identifier columns are copied too. Unlike every other generator, the values keep
+    the training table's own dtypes (integers stay integers, strings stay strings): a copy is the
+    training data, not a model of it.
     """
 
     name = "copy"
@@ -52,12 +55,33 @@ class CopyGenerator(BaseGenerator):
     def __init__(self) -> None:
         pass
 
+    def fit(
+        self,
+        train: pd.DataFrame,
+        *,
+        schema: Schema | None = None,
+        random_state: int | None = None,
+        holdout: pd.DataFrame | None = None,
+    ) -> Self:
+        super().fit(train, schema=schema, random_state=random_state, holdout=holdout)
+        self.original_ = train.rename(columns=str).reset_index(drop=True).copy()
+        return self
+
     def _fit(self, train: pd.DataFrame, seed: int, holdout: pd.DataFrame | None) -> None:
         self.train_ = train
 
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
         rows = _draw_rows(np.random.default_rng(seed), len(self.train_), n)
         return self.train_.iloc[rows].reset_index(drop=True)
+
+    def sample(self, n: int, *, random_state: int | None = None) -> pd.DataFrame:
+        # The base class validates and draws the rows; the same seed picks the same rows here.
+        seed = resolve_seed(random_state) if random_state is None else random_state
+        canonical_rows = super().sample(n, random_state=seed)
+        if len(canonical_rows) == 0:
+            return self.original_.iloc[:0].copy()
+        rows = _draw_rows(np.random.default_rng(seed), len(self.original_), n)
+        return self.original_.iloc[rows].reset_index(drop=True)
 
 
 class LeakyGenerator(BaseGenerator):

@@ -142,12 +142,26 @@ def load_audit_config(path: str | Path | None) -> AuditConfig:
     if path is None:
         return AuditConfig.model_validate({})
     p = Path(path)
-    if not p.is_file():
+    name = f"Config file {str(p)!r}"
+    if p.is_dir():
         raise ConfigError(
-            f"Config file {str(p)!r} does not exist. Check the path given to --config."
+            f"{name} is a directory; give the path of an audit.toml file to --config."
         )
+    if not p.is_file():
+        raise ConfigError(f"{name} does not exist. Check the path given to --config.")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Config file {str(p)!r} is not valid TOML: {exc}.") from None
-    return AuditConfig.from_mapping(data, source=f"Config file {str(p)!r}")
+        text = p.read_text(encoding="utf-8")
+    except PermissionError:
+        raise ConfigError(
+            f"{name} cannot be read: permission denied. Give the user running synth-audit read "
+            f"access to it (e.g. chmod u+r), or copy it somewhere readable."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name} is not UTF-8 text ({exc.reason}); save it as UTF-8.") from None
+    except OSError as exc:
+        raise ConfigError(f"{name} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name} is not valid TOML: {exc}.") from None
+    return AuditConfig.from_mapping(data, source=name)

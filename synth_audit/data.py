@@ -10,8 +10,11 @@ input (file), the column and the remedy. Nothing is pickled: CSV and Parquet onl
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +25,18 @@ import pandas as pd
 
 from synth_audit.errors import DataValidationError, format_names
 from synth_audit.results import AuditWarning
-from synth_audit.schema import ColumnKind, Schema, infer_schema
+from synth_audit.schema import (
+    MAX_ABS_NUMBER,
+    ColumnKind,
+    Schema,
+    code_like_columns,
+    infer_schema,
+    parse_numbers,
+    to_number,
+)
 
 __all__ = [
+    "NO_CONTROL_MESSAGE",
     "AuditData",
     "fingerprint",
     "load_table",
@@ -38,18 +50,94 @@ SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 MIN_CONTROL_ROWS = 200
 
 
-def _read(source: Any, name: str, suffix: str) -> pd.DataFrame:
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_SNIFF_BYTES = 1 << 16
+_SNIFF_LINES = 20
+
+
+def _head_lines(head: bytes) -> list[str]:
+    text = head.decode("utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    if len(head) >= _SNIFF_BYTES and lines:
+        lines = lines[:-1]  # the last line may be cut off
+    return [ln for ln in lines[: _SNIFF_LINES + 1] if ln.strip()]
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def _csv_layout(head: bytes, name: str, suffix: str) -> tuple[str, str]:
+    """``(sep, decimal)`` for a CSV whose first bytes are ``head``; refuses repeated column names.
+
+    A ``.csv`` whose header has a single field with a semicolon, tab or pipe in it is read with that
+    delimiter when the first lines agree on the number of fields (European spreadsheets write
+    ``;``-separated files, often with decimal commas).
+    """
+    lines = _head_lines(head)
+    if not lines:
+        return ("\t" if suffix == ".tsv" else ","), "."
+    header = lines[0]
+    sep = "\t" if suffix == ".tsv" else ","
+    if len(_fields(header, sep)) == 1:
+        counts = {d: len(_fields(header, d)) for d in _DELIMITERS if d != sep}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best] > 1:
+            rows = [len(_fields(ln, best)) for ln in lines[1:]]
+            if any(n != counts[best] for n in rows):
+                raise DataValidationError(
+                    f"{name} looks {_DELIMITERS[best]}-delimited (its header has "
+                    f"{counts[best]} {_DELIMITERS[best]}-separated names and no comma), but its "
+                    f"first rows do not have {counts[best]} fields each. Save it as a "
+                    f"comma-separated CSV with one header row."
+                )
+            sep = best
+    names = [n.strip() for n in _fields(header, sep)]
+    dup = {n for n, k in Counter(names).items() if k > 1}
+    if dup:
+        raise DataValidationError(
+            f"{name} repeats the column name(s) {format_names(dup)} in its header; a CSV reader would "
+            f"rename the copies (e.g. {sorted(dup)[0] + '.1'!r}) and audit them as separate columns. "
+            f"Rename or drop the repeated columns so every column name is unique."
+        )
+    decimal = "."
+    if sep == ";" and any(_DECIMAL_COMMA.search(ln) for ln in lines[1:]):
+        decimal = ","
+    return sep, decimal
+
+
+_DECIMAL_COMMA = re.compile(r"(^|;)\s*-?\d+,\d+\s*(;|$)")
+
+
+def _read(source: Path | bytes, name: str, suffix: str) -> pd.DataFrame:
+    kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(source)
-        sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(source, sep=sep, low_memory=False)
+        if kind == "Parquet":
+            return pd.read_parquet(source if isinstance(source, Path) else io.BytesIO(source))
+        if isinstance(source, Path):
+            with source.open("rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+        else:
+            head = source[:_SNIFF_BYTES]
+        sep, decimal = _csv_layout(head, name, suffix)
+        return pd.read_csv(
+            source if isinstance(source, Path) else io.BytesIO(source),
+            sep=sep,
+            decimal=decimal,
+            low_memory=False,
+        )
     except pd.errors.EmptyDataError:
         raise DataValidationError(
             f"{name} is empty (no header, no rows). Provide a CSV with a header row, or a Parquet file."
         ) from None
+    except PermissionError:
+        raise DataValidationError(
+            f"{name} cannot be read: permission denied. Give the user running synth-audit read "
+            f"access to it (e.g. chmod u+r), or copy it somewhere readable."
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        kind = "Parquet" if suffix in (".parquet", ".pq") else "CSV"
+        if isinstance(exc, DataValidationError):
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(
             f"{name} could not be read as {kind}: {first}. Check that the file is a {kind} table "
@@ -91,7 +179,7 @@ def read_table_bytes(data: bytes, filename: str, *, max_bytes: int | None = None
         )
     if suffix in (".parquet", ".pq") and not data.startswith(b"PAR1"):
         raise DataValidationError(f"{name} is not a Parquet file (no PAR1 magic bytes).")
-    return _read(io.BytesIO(data), name, suffix)
+    return _read(data, name, suffix)
 
 
 def fingerprint(df: pd.DataFrame) -> dict[str, Any]:
@@ -148,9 +236,7 @@ def _canonical_bool(s: pd.Series) -> pd.Series:
 
 def _coerce(s: pd.Series, kind: ColumnKind) -> pd.Series:
     if kind is ColumnKind.NUMERIC:
-        if pd.api.types.is_bool_dtype(s):
-            return s.astype(float)
-        return pd.to_numeric(s, errors="coerce").astype(float)
+        return to_number(s)
     if kind is ColumnKind.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(s):
             return pd.to_datetime(s, utc=True)
@@ -168,6 +254,60 @@ def _describe_dtype(s: pd.Series) -> str:
     return f"text ({s.dtype})"
 
 
+def _examples(values: pd.Series, limit: int = 5) -> str:
+    uniq = list(dict.fromkeys(values.tolist()))
+    shown = ", ".join(repr(v) for v in uniq[:limit])
+    return shown + (f" and {len(uniq) - limit} other(s)" if len(uniq) > limit else "")
+
+
+def _nested_columns(df: pd.DataFrame) -> list[str]:
+    """Columns holding lists, arrays, dicts or sets (Parquet list/struct/map columns)."""
+    out = []
+    for c in df.columns:
+        s = df[c]
+        if s.dtype != object:
+            continue
+        if s.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray)).any():
+            out.append(str(c))
+    return out
+
+
+def _row_hashes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    return pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
+
+
+@dataclass(frozen=True)
+class _Overlap:
+    rows: int  # control rows that equal some training row
+    share: float
+    expected_share: (
+        float  # coincidences expected between independent records (repeats within train)
+    )
+    p_value: float  # chance of at least ``rows`` coincidences if control were independent
+
+
+def _overlap(train: pd.DataFrame, control: pd.DataFrame, cols: list[str]) -> _Overlap:
+    from scipy.stats import binom
+
+    ht, hc = _row_hashes(train, cols), _row_hashes(control, cols)
+    shared = int(np.isin(hc, ht).sum())
+    m, n = len(hc), len(ht)
+    # Share of training rows that repeat another training row: how often a fresh record from the
+    # same population meets an identical one in a table of this size. At least one row's worth, so
+    # that a single chance coincidence in a table without repeats is not called an overlap.
+    _, counts = np.unique(ht, return_counts=True)
+    repeated = int(counts[counts > 1].sum())
+    expected = min(1.0, max(repeated, 1) / max(n, 1))
+    p_value = float(binom.sf(shared - 1, m, expected)) if shared else 1.0
+    return _Overlap(shared, shared / m if m else 0.0, expected, p_value)
+
+
+# Below this chance of the observed coincidences, shared train/control rows are an overlap.
+OVERLAP_P_VALUE = 1e-3
+# Below this chance, a control set made only of training rows is the training data itself.
+IDENTICAL_P_VALUE = 1e-6
+
+
 def prepare_inputs(
     train: pd.DataFrame,
     synthetic: pd.DataFrame,
@@ -176,10 +316,23 @@ def prepare_inputs(
     column_kinds: Mapping[str, str | ColumnKind] | None = None,
     sources: Mapping[str, str] | None = None,
     schema: Schema | None = None,
+    check_control: bool = True,
 ) -> AuditData:
     """Validate and align the inputs. Collects every problem and raises once.
 
     ``sources`` maps "train"/"synthetic"/"control" to a name used in messages (usually the file path).
+
+    With ``check_control`` (the default) ``control`` is a holdout: a control set that is the training
+    data (the same file, or only training rows) is refused, and rows shared with train give a
+    ``control_overlap`` warning; the figures are in ``fingerprints["control"]`` (``overlap_rows``,
+    ``overlap_share``, ``overlap_expected_share``). Pass ``check_control=False`` only to coerce a third
+    table that is not a control set (the membership attacks do).
+
+    Text in a numeric or datetime column of train that cannot be read as such, ±inf, and numbers too
+    large to measure a range on (above :data:`synth_audit.schema.MAX_ABS_NUMBER`) become missing
+    values with a ``coerced_values`` warning naming the column and values. In the release and the
+    control set such text is an error, unless train holds the same strings. Identifier columns
+    (kind ``id``) may be absent from the release and the control set.
     """
     src = {"train": "train", "synthetic": "synthetic", "control": "control"}
     if sources:
@@ -207,15 +360,39 @@ def prepare_inputs(
                 f"The {role} input ({src[role]}) repeats the column name(s) {format_names(dup_cols)}; "
                 f"rename them so every column name is unique."
             )
+        nested = _nested_columns(df)
+        if nested:
+            problems.append(
+                f"Column(s) {format_names(nested)} of the {role} input ({src[role]}) hold lists, "
+                f"arrays or records (Parquet list/struct/map columns), which cannot be audited. "
+                f"Flatten them into one column per value, or drop them."
+            )
     if problems:
         raise DataValidationError(" ".join(problems))
 
     ref_cols = [str(c) for c in train.columns]
-    for role, df in frames.items():
+    # Positional rows from here on: a caller's index (filtered frames, duplicate labels) must not
+    # re-align values when columns are rebuilt.
+    raw = {role: df.rename(columns=str).reset_index(drop=True) for role, df in frames.items()}
+
+    all_nan = [c for c in ref_cols if raw["train"][c].isna().all()]
+    if all_nan:
+        raise DataValidationError(
+            f"Column(s) {format_names(all_nan)} in train ({src['train']}) contain only missing values; "
+            f"drop them or fill them before auditing."
+        )
+
+    if schema is None:
+        schema = infer_schema(raw["train"], column_kinds)
+    else:
+        schema = schema.with_overrides(column_kinds)
+    optional = set(schema.excluded)  # identifiers: never attacked, so a release may leave them out
+
+    for role, df in raw.items():
         if role == "train":
             continue
         cols = {str(c) for c in df.columns}
-        missing = set(ref_cols) - cols
+        missing = set(ref_cols) - cols - optional
         extra = cols - set(ref_cols)
         if missing or extra:
             parts = []
@@ -229,49 +406,82 @@ def prepare_inputs(
                 )
             problems.append(
                 f"The {role} input ({src[role]}) does not have the same columns as train "
-                f"({src['train']}): {'; '.join(parts)}. All inputs must share the same columns."
+                f"({src['train']}): {'; '.join(parts)}. All inputs must share the same columns "
+                f"(identifier columns excluded from the attacks may be left out)."
             )
     if problems:
         raise DataValidationError(" ".join(problems))
-
-    # Positional rows from here on: a caller's index (filtered frames, duplicate labels) must not
-    # re-align values when columns are rebuilt.
-    frames = {
-        role: df.rename(columns=str)[ref_cols].reset_index(drop=True) for role, df in frames.items()
-    }
-
-    all_nan = [c for c in ref_cols if frames["train"][c].isna().all()]
-    if all_nan:
-        problems.append(
-            f"Column(s) {format_names(all_nan)} in train ({src['train']}) contain only missing values; "
-            f"drop them or fill them before auditing."
-        )
-    if problems:
-        raise DataValidationError(" ".join(problems))
-
-    if schema is None:
-        schema = infer_schema(frames["train"], column_kinds)
-    else:
-        schema = schema.with_overrides(column_kinds)
+    present = {role: [c for c in ref_cols if c in df.columns] for role, df in raw.items()}
 
     warnings: list[AuditWarning] = [AuditWarning("column_excluded", n) for n in schema.notices]
+    for name, why in code_like_columns(raw["train"], schema).items():
+        warnings.append(
+            AuditWarning(
+                "code_like_column",
+                f"Column {name!r} is audited as a numeric measurement, but {why}: if it is an "
+                f"identifier, distances between ids mean nothing, and a code (occupation, "
+                f'industry, region) has no order. Declare its kind: {name} = "id" (excluded from '
+                f'the attacks) or {name} = "categorical" in the [columns] table of the config, or '
+                f'--columns {name}=id on the command line; declare "numeric" to keep it and '
+                f"silence this notice.",
+            )
+        )
+
     coerced: dict[str, pd.DataFrame] = {}
-    for role, df in frames.items():
+    train_junk: dict[str, set[str]] = {}
+    for role, df in raw.items():
         out = {}
         for spec in schema.columns:
+            if spec.name not in df.columns:
+                out[spec.name] = pd.Series(np.nan, index=pd.RangeIndex(len(df)), dtype=object)
+                continue
             s = df[spec.name]
             c = _coerce(s, spec.kind)
-            if role != "train" and spec.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-                bad = s.notna() & c.isna()
-                if bad.any():
-                    example = s[bad].iloc[0]
-                    problems.append(
-                        f"Column {spec.name!r} holds {spec.kind.value} values in train ({src['train']}) "
-                        f"but {_describe_dtype(s)} in {role} ({src[role]}), e.g. {example!r} "
-                        f"({int(bad.sum())} value(s) cannot be read as {spec.kind.value}). Fix those "
-                        f"values, or declare the column's kind in the [columns] table of the config."
-                    )
             out[spec.name] = c
+            if spec.kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
+                continue
+            lost = s.notna() & c.isna()
+            if not lost.any():
+                continue
+            # Numeric: text that is no number at all; the rest of ``lost`` is ±inf or too large.
+            numeric = spec.kind is ColumnKind.NUMERIC
+            unreadable = lost & parse_numbers(s).isna() if numeric else lost
+            too_big = lost & ~unreadable
+            text = s[unreadable].astype(str)
+            if role == "train":
+                train_junk[spec.name] = set(text)
+            elif unreadable.any() and not set(text) <= train_junk.get(spec.name, set()):
+                problems.append(
+                    f"Column {spec.name!r} holds {spec.kind.value} values in train ({src['train']}) "
+                    f"but {_describe_dtype(s)} in {role} ({src[role]}), e.g. {text.iloc[0]!r} "
+                    f"({int(unreadable.sum())} value(s) cannot be read as {spec.kind.value}: "
+                    f"{_examples(text)}). Fix those values, or declare the column's kind in the "
+                    f"[columns] table of the config."
+                )
+                continue
+            parts = []
+            if unreadable.any():
+                parts.append(
+                    f"{int(unreadable.sum())} value(s) that are not {spec.kind.value} "
+                    f"({_examples(s[unreadable])})"
+                )
+            if too_big.any():
+                parts.append(
+                    f"{int(too_big.sum())} infinite or too large number(s) "
+                    f"({_examples(s[too_big])}; magnitudes above {MAX_ABS_NUMBER:.1e} leave no "
+                    f"measurable range)"
+                )
+            share = float(lost.mean())
+            warnings.append(
+                AuditWarning(
+                    "coerced_values",
+                    f"Column {spec.name!r} of {role} ({src[role]}) is read as {spec.kind.value}; "
+                    f"{' and '.join(parts)} count as missing ({share:.1%} of its rows). Fix those "
+                    f"values, or declare the column's kind in the [columns] table of the config "
+                    f"(--columns {spec.name}=categorical on the command line) if they are "
+                    f"categories.",
+                )
+            )
         coerced[role] = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
     if problems:
         raise DataValidationError(" ".join(problems))
@@ -295,7 +505,19 @@ def prepare_inputs(
             f"or free text ({format_names(schema.excluded)}). Declare kinds in the [columns] table."
         )
 
+    fps: dict[str, dict[str, Any]] = {role: fingerprint(raw[role]) for role in raw}
+    if fps["synthetic"]["sha256"] == fps["train"]["sha256"]:
+        warnings.append(
+            AuditWarning(
+                "release_is_train",
+                f"The release ({src['synthetic']}) is the training data ({src['train']}) itself, "
+                f"row for row: every training record is published verbatim.",
+            )
+        )
+
     if "control" in coerced:
+        if check_control:
+            _check_control(coerced, raw, present, fps, src, warnings)
         n_ctrl = len(coerced["control"])
         if n_ctrl < MIN_CONTROL_ROWS:
             half = 1.96 * np.sqrt(0.25 / n_ctrl)
@@ -318,15 +540,8 @@ def prepare_inputs(
                 )
             )
     else:
-        warnings.append(
-            AuditWarning(
-                "no_control",
-                "No control (holdout) set was given: risks cannot be separated from what the "
-                "population reveals anyway, and are reported without control correction.",
-            )
-        )
+        warnings.append(AuditWarning("no_control", NO_CONTROL_MESSAGE))
 
-    fps = {role: fingerprint(frames[role]) for role in frames}
     return AuditData(
         train=coerced["train"],
         synthetic=coerced["synthetic"],
@@ -336,6 +551,62 @@ def prepare_inputs(
         fingerprints=fps,
         sources=src,
     )
+
+
+NO_CONTROL_MESSAGE = (
+    "The audit ran without a control set, as asked (--no-control / no_control=True). Each risk is "
+    "then the attack's raw success rate on training records: nothing is subtracted, neither a "
+    "control rate nor the naive baseline, so a risk includes what anyone could infer about the "
+    "population and can be high where a naive guess succeeds as often (compare it with the "
+    "baseline rate beside it). The DCR diagnostic and ML efficacy need a control set and were "
+    "skipped. Hold out real records never used for the release and pass them as the control set."
+)
+
+
+def _check_control(
+    coerced: Mapping[str, pd.DataFrame],
+    raw: Mapping[str, pd.DataFrame],
+    present: Mapping[str, list[str]],
+    fps: dict[str, dict[str, Any]],
+    src: Mapping[str, str],
+    warnings: list[AuditWarning],
+) -> None:
+    """Refuse a control set that is the training data; warn when the two share rows."""
+    remedy = (
+        "The control set must be real records from the same population that were never used to "
+        "make the release (a holdout kept aside before generating it); otherwise the control attack "
+        "succeeds as the attack does and every risk reads as zero."
+    )
+    if fps["control"]["sha256"] == fps["train"]["sha256"]:
+        raise DataValidationError(
+            f"The control input ({src['control']}) is the training data ({src['train']}): both hold "
+            f"the same rows (SHA-256 {fps['train']['sha256'][:12]}…). {remedy}"
+        )
+    cols = [c for c in present["control"] if c in present["train"]]
+    ov = _overlap(coerced["train"], coerced["control"], cols)
+    m = len(coerced["control"])
+    fps["control"].update(
+        overlap_rows=ov.rows,
+        overlap_share=round(ov.share, 6),
+        overlap_expected_share=round(ov.expected_share, 6),
+    )
+    if ov.rows == m and ov.p_value < IDENTICAL_P_VALUE:
+        raise DataValidationError(
+            f"Every one of the {m} rows of the control input ({src['control']}) is also a row of the "
+            f"training data ({src['train']}): the control set is training data. {remedy}"
+        )
+    if ov.rows and ov.p_value < OVERLAP_P_VALUE:
+        warnings.append(
+            AuditWarning(
+                "control_overlap",
+                f"{ov.rows} of the {m} control rows ({ov.share:.1%}) are also rows of train "
+                f"({src['train']}), value for value; records drawn independently from the same "
+                f"population would coincide for about {ov.expected_share:.1%} (judged from rows that "
+                f"repeat within train). Shared rows make the control attack succeed like the attack "
+                f"and understate every risk. Remove training records from the control set "
+                f"({src['control']}).",
+            )
+        )
 
 
 def split_frame(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 import warnings as py_warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 
 from synth_audit.attacks import inference_attack, linkability_attack, singling_out_attack
@@ -22,7 +23,7 @@ from synth_audit.config import AuditConfig, load_audit_config
 from synth_audit.data import AuditData, load_table, prepare_inputs
 from synth_audit.diagnostics import dcr_diagnostic
 from synth_audit.encoding import MixedEncoder
-from synth_audit.errors import ConfigError, DataValidationError
+from synth_audit.errors import ConfigError, DataValidationError, format_names
 from synth_audit.progress import ProgressCallback, silent
 from synth_audit.report.model import AuditReport
 from synth_audit.results import AttackResult, AuditWarning
@@ -53,13 +54,43 @@ def default_aux_split(columns: list[str]) -> list[list[str]]:
 def _secrets(cfg: AuditConfig, data: AuditData) -> list[str]:
     if cfg.inference.secrets == "all":
         return list(data.columns)
-    unknown = [s for s in cfg.inference.secrets if s not in data.columns]
-    if unknown:
-        raise ConfigError(
-            f"[inference] secrets names column(s) that are not usable: {', '.join(map(repr, unknown))}. "
-            f"Usable columns: {', '.join(map(repr, data.columns))}."
-        )
+    _check_names(cfg.inference.secrets, data, "[inference] secrets", "--secrets")
     return list(cfg.inference.secrets)
+
+
+def _check_names(names: Iterable[str], data: AuditData, key: str, flag: str | None) -> None:
+    unknown = [n for n in names if n not in data.columns]
+    if not unknown:
+        return
+    excluded = [n for n in unknown if n in data.schema.excluded]
+    where = f"{key} (or {flag} on the command line)" if flag else key
+    hint = (
+        f" {format_names(excluded)} {'is' if len(excluded) == 1 else 'are'} excluded as an "
+        f"identifier or free text; declare a kind in [columns] (--columns NAME=KIND) to use it."
+        if excluded
+        else ""
+    )
+    raise ConfigError(
+        f"{where} names column(s) that are not usable: {format_names(unknown)}. "
+        f"Usable columns: {format_names(data.columns, limit=40)}.{hint}"
+    )
+
+
+def _check_config_columns(cfg: AuditConfig, data: AuditData) -> None:
+    """Every column the config names exists and is usable, checked before any attack runs."""
+    if cfg.inference.enabled:
+        _secrets(cfg, data)
+        if cfg.inference.aux_cols is not None:
+            _check_names(cfg.inference.aux_cols, data, "[inference] aux_cols", None)
+    if cfg.linkability.enabled and cfg.linkability.aux_cols is not None:
+        _check_names(
+            [c for part in cfg.linkability.aux_cols for c in part],
+            data,
+            "[linkability] aux_cols",
+            "--aux-cols",
+        )
+    if cfg.utility.enabled and cfg.utility.target is not None:
+        _check_names([cfg.utility.target], data, "[utility] target", "--target")
 
 
 def plan_steps(cfg: AuditConfig, data: AuditData) -> list[str]:
@@ -84,13 +115,46 @@ def evaluate_release(
     control: Table | None = None,
     config: AuditConfig | Mapping[str, Any] | str | Path | None = None,
     progress: ProgressCallback = silent,
+    no_control: bool = False,
 ) -> AuditReport:
     """Audit a synthetic release against the real data it was made from.
 
     ``train``, ``synthetic`` and ``control`` are DataFrames or paths (CSV/Parquet). ``config`` is an
     :class:`AuditConfig`, a mapping with the same keys as ``audit.toml``, or the path of one.
     Same inputs and seed give the same numbers.
+
+    ``control`` (real records of the same population never used for the release) is required: a
+    risk is the attack's success on training records beyond the control attack's success on them.
+    ``no_control=True`` runs without one on purpose; each risk is then the raw attack success rate
+    and the report carries a ``no_control`` warning. Numeric warnings of numpy and the libraries
+    used are not shown: the report's typed warnings say what matters.
     """
+    if control is None and not no_control:
+        raise ConfigError(
+            "No control set was given. A control set is real records from the same population that "
+            "were never used to make the release; risks are measured against it. Pass control=... "
+            "(--control PATH on the command line), or no_control=True (--no-control) to audit "
+            "without one, knowing that each risk is then the raw attack success rate."
+        )
+    if control is not None and no_control:
+        raise ConfigError(
+            "Both a control set and no_control=True (--no-control) were given; pass one of them."
+        )
+    with np.errstate(all="ignore"), py_warnings.catch_warnings():
+        py_warnings.simplefilter("ignore")
+        return _evaluate(
+            train=train, synthetic=synthetic, control=control, config=config, progress=progress
+        )
+
+
+def _evaluate(
+    *,
+    train: Table,
+    synthetic: Table,
+    control: Table | None,
+    config: AuditConfig | Mapping[str, Any] | str | Path | None,
+    progress: ProgressCallback,
+) -> AuditReport:
     from synth_audit import __version__
 
     if isinstance(config, AuditConfig):
@@ -111,6 +175,7 @@ def evaluate_release(
         column_kinds=cfg.columns,
         sources={"train": tr_src, "synthetic": sy_src, "control": ct_src},
     )
+    _check_config_columns(cfg, data)
     frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
     encoder = MixedEncoder(data.schema).fit(frames)
     steps = plan_steps(cfg, data)
@@ -241,22 +306,21 @@ def evaluate_release(
             )
         else:
             metric_names = tuple(cfg.utility.metrics)
-        with py_warnings.catch_warnings():
-            # The library is silent: a skipped metric is reported as a typed warning below.
-            py_warnings.simplefilter("ignore")
-            results = run(
-                "utility",
-                partial(
-                    compute_utility,
-                    data.train,
-                    data.synthetic,
-                    data.control,
-                    schema=data.schema,
-                    metrics=metric_names,
-                    target=cfg.utility.target,
-                    random_state=cfg.seed,
-                ),
-            )
+        # The library is silent (warnings are off in evaluate_release): a skipped metric is
+        # reported as a typed warning below.
+        results = run(
+            "utility",
+            partial(
+                compute_utility,
+                data.train,
+                data.synthetic,
+                data.control,
+                schema=data.schema,
+                metrics=metric_names,
+                target=cfg.utility.target,
+                random_state=cfg.seed,
+            ),
+        )
         warnings.extend(getattr(results, "skipped", ()))
         utility = {k: v.to_dict() for k, v in results.items()}
         utility_score = _utility_score(results) if results else None

@@ -13,6 +13,7 @@ Kinds decide how a column is encoded, compared and attacked:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,7 +24,15 @@ import pandas as pd
 
 from synth_audit.errors import ConfigError, format_names
 
-__all__ = ["ColumnKind", "ColumnSpec", "Schema", "infer_schema"]
+__all__ = [
+    "ColumnKind",
+    "ColumnSpec",
+    "Schema",
+    "code_like_columns",
+    "infer_schema",
+    "parse_numbers",
+    "to_number",
+]
 
 # An integer column with at most this many distinct values is treated as categorical (codes, scales).
 MAX_INT_CATEGORIES = 10
@@ -31,6 +40,31 @@ MAX_INT_CATEGORIES = 10
 ID_UNIQUE_SHARE = 0.9
 ID_MIN_ROWS = 20
 TEXT_MEAN_LENGTH = 40
+# A text column is numeric when at least this share of its non-missing values reads as numbers; the
+# others (stray strings such as "abc", "n/a") become missing, with a ``coerced_values`` warning.
+NUMERIC_SHARE = 0.95
+# Numbers beyond this magnitude cannot be measured on a range: the difference of two of them
+# overflows (max - min of ±1e308 is inf), so they are treated as missing like ±inf.
+MAX_ABS_NUMBER = float(np.finfo(np.float64).max) / 4
+# Integer columns whose name has one of these words (or contains "code") look like ids or codes.
+_CODE_WORDS = {
+    "id",
+    "ids",
+    "pid",
+    "key",
+    "zip",
+    "zipcode",
+    "postcode",
+    "postal",
+    "fips",
+    "occupation",
+    "occ",
+    "industry",
+    "naics",
+    "isco",
+    "sic",
+}
+_ZERO_PADDED = re.compile(r"^0\d+$")
 
 
 class ColumnKind(StrEnum):
@@ -120,8 +154,9 @@ class Schema:
         unknown = set(overrides) - set(self.names)
         if unknown:
             raise ConfigError(
-                f"[columns] overrides name columns that are not in the data: {format_names(unknown)}. "
-                f"Known columns: {format_names(self.names)}. Fix the names in the [columns] table."
+                f"[columns] overrides (--columns on the command line) name columns that are not in "
+                f"the data: {format_names(unknown)}. Known columns: {format_names(self.names)}. Fix "
+                f"the names in the [columns] table or the --columns flag."
             )
         out = []
         for c in self.columns:
@@ -153,8 +188,55 @@ class Schema:
 _BOOL_TOKENS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 
 
+def parse_numbers(s: pd.Series) -> pd.Series:
+    """``s`` as float, everything that reads as a number included (±inf, integers beyond int64);
+    NaN where a value is missing or is not a number."""
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    values = s.astype(object).map(
+        lambda v: v.strip() if isinstance(v, str) else v, na_action="ignore"
+    )
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def to_number(s: pd.Series) -> pd.Series:
+    """``s`` as float, as audited: :func:`parse_numbers`, with ±inf and magnitudes above
+    :data:`MAX_ABS_NUMBER` (whose differences overflow) turned into NaN as well."""
+    out = parse_numbers(s)
+    return out.where(np.isfinite(out) & (out.abs() <= MAX_ABS_NUMBER))
+
+
+def _numbers_in_text(non_null: pd.Series) -> pd.Series | None:
+    """The parsed numbers when ≥ NUMERIC_SHARE of a text column's values read as numbers, else None.
+
+    Zero-padded digit strings ("01234") are codes, never numbers.
+    """
+    if non_null.empty:
+        return None
+    as_str = non_null.astype(str).str.strip()
+    if as_str.str.match(_ZERO_PADDED).any():
+        return None
+    parsed = pd.to_numeric(as_str, errors="coerce").astype(float)
+    if float(parsed.notna().mean()) < NUMERIC_SHARE:
+        return None
+    finite = parsed[np.isfinite(parsed) & (parsed.abs() <= MAX_ABS_NUMBER)]
+    return finite if len(finite) else None
+
+
 def _infer_kind(s: pd.Series) -> tuple[ColumnKind, str]:
     non_null = s.dropna()
+    if (
+        not pd.api.types.is_numeric_dtype(s)
+        and not pd.api.types.is_bool_dtype(s)
+        and not pd.api.types.is_datetime64_any_dtype(s)
+    ):
+        numbers = _numbers_in_text(non_null)
+        if numbers is not None:
+            kind, reason = _infer_kind(numbers.rename(s.name))
+            n_bad = len(non_null) - len(numbers)
+            if n_bad:
+                reason += f"; {n_bad} value(s) are not numbers and count as missing"
+            return kind, f"{reason} (read from text)"
     n_unique = int(non_null.nunique())
     if pd.api.types.is_bool_dtype(s):
         return ColumnKind.BOOLEAN, "bool dtype"
@@ -197,6 +279,38 @@ def _looks_like_key(name: str, values: np.ndarray) -> bool:
     # A dense run of consecutive integers (a row number) is a key as well.
     v = np.sort(values)
     return bool(len(v) > 1 and np.all(np.diff(v) == 1))
+
+
+def _name_words(name: str) -> set[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
+
+
+def code_like_columns(df: pd.DataFrame, schema: Schema) -> dict[str, str]:
+    """Inferred numeric columns of whole numbers that look like ids or codes: column -> why.
+
+    Flagged: a name with a word such as ``id``, ``code``, ``zip``, ``occupation`` or ``industry``; or
+    more than :data:`ID_UNIQUE_SHARE` of the values distinct (a person id in a panel, a code list).
+    Columns whose kind was declared are never flagged.
+    """
+    out: dict[str, str] = {}
+    for spec in schema.columns:
+        if spec.kind is not ColumnKind.NUMERIC or not spec.reason.startswith("inferred"):
+            continue
+        values = to_number(df[spec.name]).dropna().to_numpy()
+        if len(values) == 0 or not np.all(np.mod(values, 1) == 0):
+            continue
+        words = _name_words(spec.name)
+        n_unique = len(np.unique(values))
+        if words & _CODE_WORDS or "code" in spec.name.lower():
+            out[spec.name] = (
+                f"its name reads like an identifier or a code ({n_unique} distinct integers)"
+            )
+        elif len(values) >= ID_MIN_ROWS and n_unique / len(values) > ID_UNIQUE_SHARE:
+            out[spec.name] = (
+                f"{n_unique} distinct integers in {len(values)} rows, as identifiers and codes have"
+            )
+    return out
 
 
 def _parses_as_datetime(values: pd.Series) -> bool:

@@ -166,6 +166,8 @@ def test_evaluate_refuses_to_overwrite(
         str(inputs["train"]),
         "--synthetic",
         str(inputs["synthetic"]),
+        "--control",
+        str(inputs["control"]),
         "--config",
         str(inputs["config"]),
         "--out",
@@ -267,6 +269,8 @@ def test_bad_input_in_subprocess_has_no_traceback(inputs: dict[str, Path], tmp_p
         header_only,
         "--synthetic",
         inputs["synthetic"],
+        "--control",
+        inputs["control"],
         "--out",
         tmp_path / "o",
     )
@@ -349,6 +353,8 @@ def test_internal_error_exit_3(
         str(inputs["train"]),
         "--synthetic",
         str(inputs["synthetic"]),
+        "--control",
+        str(inputs["control"]),
         "--out",
         str(tmp_path / "o"),
     ]
@@ -373,6 +379,8 @@ def test_keyboard_interrupt_exit_130(inputs: dict[str, Path], tmp_path: Path, mo
         str(inputs["train"]),
         "--synthetic",
         str(inputs["synthetic"]),
+        "--control",
+        str(inputs["control"]),
         "--out",
         str(tmp_path / "o"),
     ]
@@ -444,6 +452,7 @@ def test_bad_inputs_give_one_paragraph_errors(
         base = {
             "--train": str(inputs["train"]),
             "--synthetic": str(inputs["synthetic"]),
+            "--control": str(inputs["control"]),
             "--config": str(inputs["config"]),
         }
         base.update(dict(zip(extra[::2], extra[1::2])))

@@ -126,7 +126,7 @@ def test_any_index_is_positional() -> None:
     # Frames filtered from a larger table (index 10..13) or with duplicate labels keep their values.
     df = pd.DataFrame({"x": [1.5, 2.5, 3.5, 4.5], "c": list("abab")}, index=[10, 11, 12, 13])
     dup = pd.DataFrame({"x": [5.0, 6.0, 7.0, 8.0], "c": list("baba")}, index=[0, 0, 1, 1])
-    data = prepare_inputs(df, dup, df)
+    data = prepare_inputs(df, dup, dup)
     assert list(data.train["x"]) == [1.5, 2.5, 3.5, 4.5]
     assert list(data.synthetic["c"]) == list("baba")
     assert data.train.index.equals(pd.RangeIndex(4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,10 +32,58 @@ a naive baseline and against the control set (real records never used), computes
 diagnostic and the utility metrics, and writes report.json, report.html, audit_card.md,
 per_record.csv and exposed_records.csv into --out.
 
+A control set is required: risks are measured against it. --no-control runs without one on
+purpose; each risk is then the raw attack success rate (nothing subtracted), and the report says so.
+
+The flags --secrets, --target, --aux-cols and --columns override the configuration file.
+
 example:
   synth-audit evaluate --train train.csv --synthetic synthetic.csv --control control.csv \\
       --config audit.toml --out reports/release-1
+  synth-audit evaluate --train t.csv --synthetic s.csv --control c.csv --out r \\
+      --secrets income,health --target health --aux-cols "age,sex;income,zip" \\
+      --columns person_id=id --columns occupation=categorical
 """
+
+KINDS = ("numeric", "categorical", "boolean", "datetime", "id")
+
+
+def _names(text: str) -> list[str]:
+    """Comma-separated column names; a name with a comma in it is written in double quotes."""
+    fields = next(csv.reader([text], skipinitialspace=True), [])
+    names = [f.strip() for f in fields]
+    if not names or any(not n for n in names):
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated column names, e.g. age,income; got {text!r}"
+        )
+    return names
+
+
+def _secret_list(text: str) -> list[str] | str:
+    return "all" if text.strip() == "all" else _names(text)
+
+
+def _aux_cols(text: str) -> list[list[str]]:
+    parts = text.split(";")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(
+            f'must be two column lists separated by ";", e.g. "age,sex;income,zip"; got {text!r}'
+        )
+    return [_names(part) for part in parts]
+
+
+def _column_kind(text: str) -> tuple[str, str]:
+    name, sep, kind = text.rpartition("=")
+    name, kind = name.strip(), kind.strip()
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(
+            f"must be NAME=KIND with KIND one of {', '.join(KINDS)}; got {text!r}"
+        )
+    if kind not in KINDS:
+        raise argparse.ArgumentTypeError(
+            f"the kind of column {name!r} must be one of {', '.join(KINDS)}; got {kind!r}"
+        )
+    return name, kind
 
 
 def _seed(text: str) -> int:
@@ -63,8 +112,17 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--synthetic", required=True, metavar="PATH", help="the synthetic release (CSV or Parquet)"
     )
-    p.add_argument(
-        "--control", metavar="PATH", help="real records never used (holdout); strongly recommended"
+    ctrl = p.add_mutually_exclusive_group()
+    ctrl.add_argument(
+        "--control",
+        metavar="PATH",
+        help="real records of the same population never used for the release (holdout); required "
+        "unless --no-control",
+    )
+    ctrl.add_argument(
+        "--no-control",
+        action="store_true",
+        help="audit without a control set: each risk is the raw attack success rate",
     )
     p.add_argument(
         "--config", metavar="TOML", help="audit configuration (audit.toml); defaults otherwise"
@@ -75,6 +133,30 @@ def register(subparsers: Any) -> None:
         "--engine", choices=("native", "anonymeter"), help="attack engine (overrides the config)"
     )
     p.add_argument("--seed", type=_seed, metavar="N", help="random seed (overrides the config)")
+    p.add_argument(
+        "--secrets",
+        type=_secret_list,
+        metavar="A,B",
+        help='columns the inference attack tries to infer, or "all" ([inference] secrets)',
+    )
+    p.add_argument(
+        "--target",
+        metavar="COL",
+        help="column the utility's ML efficacy predicts ([utility] target)",
+    )
+    p.add_argument(
+        "--aux-cols",
+        type=_aux_cols,
+        metavar='"A,B;C,D"',
+        help="linkability: the two column sets the attacker holds ([linkability] aux_cols)",
+    )
+    p.add_argument(
+        "--columns",
+        type=_column_kind,
+        action="append",
+        metavar="NAME=KIND",
+        help=f"declare a column's kind ({', '.join(KINDS)}); repeatable ([columns])",
+    )
     p.add_argument(
         "--quiet",
         action="store_true",
@@ -96,12 +178,24 @@ def run_evaluation(
     engine: str | None = None,
     seed: int | None = None,
     quiet: bool = False,
+    no_control: bool = False,
+    secrets: list[str] | str | None = None,
+    target: str | None = None,
+    aux_cols: list[list[str]] | None = None,
+    columns: list[tuple[str, str]] | None = None,
 ) -> tuple[AuditReport, dict[str, Path]]:
     """Evaluate, write the report files, print the summary; shared by ``evaluate`` and ``demo``."""
     from synth_audit.config import AuditConfig, load_audit_config
+    from synth_audit.errors import ConfigError
     from synth_audit.evaluate import evaluate_release
     from synth_audit.report.write import check_out_dir, write_report
 
+    if control is None and not no_control:
+        raise ConfigError(
+            "evaluate needs --control PATH: real records from the same population that were never "
+            "used to make the release, against which every risk is measured. Pass --no-control to "
+            "audit without one; each risk is then the raw attack success rate (nothing subtracted)."
+        )
     # Refuse a directory holding a report before spending minutes on the audit.
     check_out_dir(out, overwrite=overwrite)
     if isinstance(config, Mapping):
@@ -113,12 +207,26 @@ def run_evaluation(
         overrides["engine"] = engine
     if seed is not None:
         overrides["seed"] = seed
-    if overrides:
-        cfg = AuditConfig.from_mapping({**cfg.to_dict(), **overrides}, source="The command line")
+    merged = cfg.to_dict()
+    if secrets is not None:
+        merged["inference"] = {**merged["inference"], "secrets": secrets}
+    if aux_cols is not None:
+        merged["linkability"] = {**merged["linkability"], "aux_cols": aux_cols}
+    if target is not None:
+        merged["utility"] = {**merged["utility"], "target": target}
+    if columns:
+        merged["columns"] = {**merged["columns"], **dict(columns)}
+    if overrides or merged != cfg.to_dict():
+        cfg = AuditConfig.from_mapping({**merged, **overrides}, source="The command line")
 
     with RichProgress(err_console, enabled=not quiet) as progress:
         report = evaluate_release(
-            train=train, synthetic=synthetic, control=control, config=cfg, progress=progress
+            train=train,
+            synthetic=synthetic,
+            control=control,
+            config=cfg,
+            progress=progress,
+            no_control=no_control,
         )
     paths = write_report(report, out, overwrite=overwrite)
     if not quiet:
@@ -141,6 +249,11 @@ def handle(args: argparse.Namespace) -> int:
         engine=args.engine,
         seed=args.seed,
         quiet=args.quiet,
+        no_control=args.no_control,
+        secrets=args.secrets,
+        target=args.target,
+        aux_cols=args.aux_cols,
+        columns=args.columns,
         console=make_console(),
         err_console=make_console(stderr=True),
     )

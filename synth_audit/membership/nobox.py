@@ -171,7 +171,9 @@ def coerce_frames(
         if len(pair) == 2:
             sources["control"] = pair[1][0]
             control = pair[1][1]
-        data = prepare_inputs(anchor, pair[0][1], control, schema=schema, sources=sources)
+        data = prepare_inputs(
+            anchor, pair[0][1], control, schema=schema, sources=sources, check_control=False
+        )
         out[anchor_role] = data.train
         out[pair[0][0]] = data.synthetic
         if control is not None:
