@@ -89,7 +89,7 @@ def _check_config_columns(cfg: AuditConfig, data: AuditData) -> None:
             "[linkability] aux_cols",
             "--aux-cols",
         )
-    if cfg.utility.enabled and cfg.utility.target is not None:
+    if cfg.utility.target is not None:
         _check_names([cfg.utility.target], data, "[utility] target", "--target")
 
 

@@ -155,8 +155,9 @@ class Schema:
         if unknown:
             raise ConfigError(
                 f"[columns] overrides (--columns on the command line) name columns that are not in "
-                f"the data: {format_names(unknown)}. Known columns: {format_names(self.names)}. Fix "
-                f"the names in the [columns] table or the --columns flag."
+                f"the data: {format_names(unknown)}. Known columns: "
+                f"{format_names(self.names, limit=40)}. Fix the names in the [columns] table or "
+                f"the --columns flag."
             )
         out = []
         for c in self.columns:
