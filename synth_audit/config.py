@@ -27,6 +27,13 @@ __all__ = [
 
 NAttacks = int | Literal["all"]
 
+# Size limits (the same numbers as synth_audit.attacks._common, which also checks each size against
+# the data at run time): a typo such as n_attacks = 10**12 is refused at load, not run out of memory.
+MAX_PREDICATES = 100_000
+MAX_ATTEMPTS = 10_000_000
+MAX_NEIGHBORS = 1_000
+MAX_TARGETS = 10_000_000
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,9 +44,20 @@ class SinglingOutConfig(_Strict):
     modes: list[Literal["univariate", "multivariate"]] = Field(
         default_factory=lambda: ["univariate", "multivariate"]  # type: ignore[arg-type]
     )
-    n_attacks: int = Field(500, ge=1, description="predicates generated per mode")
-    n_cols: int = Field(3, ge=1, description="predicates per multivariate query")
-    max_attempts: int | None = Field(100_000, ge=1)
+    n_attacks: int = Field(
+        500,
+        ge=1,
+        le=MAX_PREDICATES,
+        description=f"predicates generated per mode (at most {MAX_PREDICATES:,}; fewer than 30 "
+        "generated make the criterion unmeasurable)",
+    )
+    n_cols: int = Field(3, ge=1, le=1_000, description="predicates per multivariate query")
+    max_attempts: int | None = Field(
+        100_000,
+        ge=1,
+        le=MAX_ATTEMPTS,
+        description=f"attempts at generating multivariate predicates (at most {MAX_ATTEMPTS:,})",
+    )
 
 
 class LinkabilityConfig(_Strict):
@@ -47,8 +65,12 @@ class LinkabilityConfig(_Strict):
     aux_cols: list[list[str]] | None = Field(
         None, description="two disjoint column lists; default: the usable columns split in half"
     )
-    n_neighbors: int = Field(1, ge=1)
-    n_attacks: NAttacks = "all"
+    n_neighbors: int = Field(
+        1, ge=1, le=MAX_NEIGHBORS, description=f"neighbours per side (at most {MAX_NEIGHBORS:,})"
+    )
+    n_attacks: NAttacks = Field(
+        "all", description='"all" or at most the number of training records (checked at run time)'
+    )
 
     @field_validator("aux_cols")
     @classmethod
@@ -60,8 +82,11 @@ class LinkabilityConfig(_Strict):
     @field_validator("n_attacks")
     @classmethod
     def _positive(cls, v: NAttacks) -> NAttacks:
-        if isinstance(v, int) and v < 1:
-            raise ValueError('must be an integer >= 1 or "all"')
+        if isinstance(v, int) and not 1 <= v <= MAX_TARGETS:
+            raise ValueError(
+                f'must be "all" or an integer from 1 to {MAX_TARGETS:,} (and at most the number '
+                "of training records)"
+            )
         return v
 
 
@@ -69,15 +94,32 @@ class InferenceConfig(_Strict):
     enabled: bool = True
     secrets: list[str] | Literal["all"] = "all"
     aux_cols: list[str] | None = None
-    n_attacks: NAttacks = "all"
-    numeric_tolerance: float = Field(0.05, ge=0)
-    tolerance_mode: Literal["relative", "range"] = "relative"
+    n_attacks: NAttacks = Field(
+        "all", description='"all" or at most the number of training records (checked at run time)'
+    )
+    numeric_tolerance: float = Field(
+        0.1,
+        ge=0,
+        description="a numeric secret is inferred when |guess - true| <= numeric_tolerance times "
+        "the scale of tolerance_mode",
+    )
+    tolerance_mode: Literal["iqr", "relative", "range"] = Field(
+        "iqr",
+        description='"iqr": the interquartile range of the secret in train (its standard deviation '
+        "when the IQR is 0), so 0.1 allows a tenth of the typical spread between people: ±2.5 years "
+        "for years spanning 1950-2000, an exact value for small counts; "
+        '"relative": |true value| (wrong for columns far from 0, e.g. years: 5 % of 1990 is ±99); '
+        '"range": max - min of the column over all inputs',
+    )
 
     @field_validator("n_attacks")
     @classmethod
     def _positive(cls, v: NAttacks) -> NAttacks:
-        if isinstance(v, int) and v < 1:
-            raise ValueError('must be an integer >= 1 or "all"')
+        if isinstance(v, int) and not 1 <= v <= MAX_TARGETS:
+            raise ValueError(
+                f'must be "all" or an integer from 1 to {MAX_TARGETS:,} (and at most the number '
+                "of training records)"
+            )
         return v
 
 
@@ -130,6 +172,9 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
             msg = (
                 f"must be one of {err.get('ctx', {}).get('expected', '')}; got {err.get('input')!r}"
             )
+        elif err["type"] == "less_than_equal":
+            limit = err.get("ctx", {}).get("le")
+            msg = f"{err.get('input')!r} is above the limit of {limit}; lower it to at most {limit}"
         else:
             msg = f"{err['msg']}; got {err.get('input')!r}"
         lines.append(f"  - {where}: {msg}")

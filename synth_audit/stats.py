@@ -7,8 +7,17 @@
 * The residual risk of an attack is ``(attack − control) / (1 − control)``: the share of what the
   attacker could not already learn from the population (the control attack) that the release adds.
   Its error is propagated to first order from both rates' errors.
-* The reported risk and its CI are clipped to [0, 1]; the unclipped residual is kept as well so a
-  negative residual (control attacked more successfully than train) stays visible.
+* The reported risk is clipped to [0, 1]; the unclipped residual is kept as well so a negative
+  residual (control attacked more successfully than train) stays visible.
+* The CI is ``[max(0, residual − error), min(1, max(0, residual) + error)]``. The upper bound starts
+  from the clipped estimate rather than from the (possibly negative) residual: when the whole
+  unclipped interval lies below 0, clipping it would give ``[0, 0]``, a claim of certainty that zero
+  risk was measured. The data only support "no risk detected, to within the measurement's
+  resolution ``error``", so the upper bound stays at ``error`` (anonymeter clips to ``[0, 0]``).
+  Hence ``ci_high > 0`` whenever ``error > 0``, and ``0 <= ci_low <= value <= ci_high <= 1``.
+* Outcomes that are not independent trials (for example univariate singling-out predicates, many of
+  which come from one column) widen a rate's error by the square root of a cluster design effect
+  (:func:`design_effect`, Kish 1965), so its CI holds for the clusters actually sampled.
 """
 
 from __future__ import annotations
@@ -16,11 +25,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.stats import norm
 
 from synth_audit.errors import ConfigError
 
-__all__ = ["RiskEstimate", "SuccessRate", "probit", "residual_risk", "wilson_rate"]
+__all__ = [
+    "RiskEstimate",
+    "SuccessRate",
+    "design_effect",
+    "probit",
+    "residual_risk",
+    "wilson_rate",
+]
 
 
 def probit(confidence_level: float) -> float:
@@ -50,6 +67,12 @@ class SuccessRate:
         """The plain share ``n_success / n_total`` (nan when no attack was made)."""
         return self.n_success / self.n_total if self.n_total else math.nan
 
+    def inflated(self, deff: float) -> SuccessRate:
+        """The same rate with its error widened by ``sqrt(deff)`` (``deff`` below 1 is taken as 1)."""
+        if not math.isfinite(deff) or deff <= 1.0:
+            return self
+        return SuccessRate(self.value, self.error * math.sqrt(deff), self.n_success, self.n_total)
+
 
 def wilson_rate(n_success: float, n_total: int, confidence_level: float = 0.95) -> SuccessRate:
     """Wilson score estimate of a Bernoulli success rate.
@@ -69,6 +92,31 @@ def wilson_rate(n_success: float, n_total: int, confidence_level: float = 0.95) 
     var = n_success * (n_total - n_success) / n_total
     half = z / denom * math.sqrt(var + 0.25 * z2)
     return SuccessRate(centre, half, n_success, n_total)
+
+
+def design_effect(outcomes: np.ndarray, clusters: np.ndarray) -> float:
+    """Cluster design effect of the mean of 0/1 ``outcomes``: cluster-robust variance over the
+    binomial one (>= 1; 1 when there is no variance or fewer than two clusters to estimate it from).
+
+    The cluster-robust (CR1) variance of a mean is ``G/(G−1) · Σ_g (Σ_{i∈g} (y_i − ȳ))² / n²`` over
+    the ``G`` clusters; the binomial variance is ``ȳ(1 − ȳ)/n``. Their ratio is the factor by which
+    correlated outcomes inside a cluster inflate the variance (Kish's deff). With a single cluster the
+    between-cluster variance cannot be estimated: the outcomes are one trial, and the caller must treat
+    the rate as unmeasurable rather than trust this factor.
+    """
+    y = np.asarray(outcomes, dtype=float)
+    n = y.size
+    if n < 2:
+        return 1.0
+    mean = float(y.mean())
+    var_iid = mean * (1.0 - mean) / n
+    _, groups = np.unique(np.asarray(clusters), return_inverse=True)
+    n_groups = int(groups.max()) + 1
+    if var_iid <= 0.0 or n_groups < 2:
+        return 1.0
+    sums = np.bincount(groups.reshape(-1), weights=y - mean, minlength=n_groups)
+    var_cr = n_groups / (n_groups - 1) * float(np.sum(sums**2)) / n**2
+    return max(1.0, var_cr / var_iid)
 
 
 @dataclass(frozen=True)
@@ -96,7 +144,9 @@ def residual_risk(
 ) -> RiskEstimate:
     """``(attack − control) / (1 − control)`` with first-order error propagation.
 
-    Without a control the risk is the attack rate itself (nothing is subtracted).
+    Without a control the risk is the attack rate itself (nothing is subtracted). The CI's upper
+    bound is ``max(0, residual) + error`` (clipped to 1), so a residual far below 0 reads as
+    "no risk detected, resolution ``error``", never as a zero-width ``[0, 0]``.
     """
     if control is None:
         residual, error = attack.value, attack.error
@@ -109,10 +159,11 @@ def residual_risk(
         d_attack = 1.0 / one_minus
         d_control = (attack.value - 1.0) / one_minus**2
         error = math.sqrt((attack.error * d_attack) ** 2 + (control.error * d_control) ** 2)
+    value = _clip(residual)
     return RiskEstimate(
-        value=_clip(residual),
-        ci_low=_clip(residual - error),
-        ci_high=_clip(residual + error),
+        value=value,
+        ci_low=min(_clip(residual - error), value),
+        ci_high=max(_clip(value + error), value),
         residual=residual,
         error=error,
         confidence_level=confidence_level,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synth_audit.errors import ConfigError
-from synth_audit.stats import probit, residual_risk, wilson_rate
+from synth_audit.stats import design_effect, probit, residual_risk, wilson_rate
 
 
 def test_wilson_by_hand() -> None:
@@ -97,3 +98,45 @@ def test_risk_properties(a: tuple[int, int], c: tuple[int, int], level: float) -
 def test_higher_confidence_wider(sn: tuple[int, int], level: float) -> None:
     s, n = sn
     assert wilson_rate(s, n, 0.99).error >= wilson_rate(s, n, level).error - 1e-12
+
+
+def test_negative_residual_keeps_its_resolution() -> None:
+    # Control attacked far more often than train: the unclipped interval lies wholly below 0. The
+    # data support "no risk detected, to within the error", not a zero-width [0, 0].
+    a, c = wilson_rate(10, 500), wilson_rate(100, 500)
+    r = residual_risk(a, c)
+    assert r.residual + r.error < 0  # the whole unclipped interval is negative
+    assert r.value == 0.0 and r.ci_low == 0.0
+    assert r.ci_high == pytest.approx(r.error) and r.ci_high > 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts, counts, levels)
+def test_ci_high_positive_and_monotone(
+    a: tuple[int, int], c: tuple[int, int], level: float
+) -> None:
+    ra, rc = wilson_rate(*a, level), wilson_rate(*c, level)
+    risk = residual_risk(ra, rc, level)
+    assert risk.error > 0.0
+    assert 0.0 < risk.ci_high <= 1.0
+    assert 0.0 <= risk.ci_low <= risk.value <= risk.ci_high
+    s, n = a
+    if s < n:
+        more = residual_risk(wilson_rate(s + 1, n, level), rc, level)
+        assert more.value >= risk.value - 1e-12
+
+
+def test_design_effect() -> None:
+    # Independent clusters of one outcome each: no inflation.
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 0, 1, 0], dtype=float)
+    assert design_effect(y, np.arange(10)) == pytest.approx(1.0, abs=0.2)
+    # Two clusters, perfectly homogeneous inside: every outcome of a cluster is one trial.
+    y2 = np.repeat([1.0, 0.0, 1.0, 0.0], 25)
+    g2 = np.repeat([0, 1, 2, 3], 25)
+    # CR1: G/(G-1) · Σ_g (25 · ±0.5)² / n² over var_iid = 0.25 / 100 -> 4/3 · 625 / 10000 / 0.0025
+    assert design_effect(y2, g2) == pytest.approx(4 / 3 * 4 * 156.25 / 100**2 / 0.0025)
+    assert design_effect(np.zeros(50), np.repeat([0, 1], 25)) == 1.0
+    assert design_effect(y2, np.zeros(100)) == 1.0
+    r = wilson_rate(50, 100)
+    assert r.inflated(4.0).error == pytest.approx(2 * r.error)
+    assert r.inflated(0.5) == r

@@ -10,20 +10,33 @@ differences"); what anonymeter cannot give is stated in each result's ``params``
   hyphens or non-ASCII characters break its query strings, anonymeter issues #37 and #43) and mapped
   back in every message;
 * anonymeter's linkability has no seed (it draws targets from NumPy's global generator, which we seed,
-  and its baseline from an unseeded generator, so the baseline varies between runs).
+  and its baseline from an unseeded generator, so the baseline varies between runs);
+* the number of singling-out predicates anonymeter *generated* is not kept by its evaluator
+  (``SinglingOutEvaluator.queries()`` returns only the successful ones); it is read from the warning
+  anonymeter 1.1.0 logs when generation falls short ("could generate only N singling out queries"),
+  and is the number requested when no such warning is logged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from synth_audit.attacks._common import NAttacks, assemble
+from synth_audit.attacks._common import (
+    MAX_ATTEMPTS,
+    MAX_NEIGHBORS,
+    MAX_PREDICATES,
+    NAttacks,
+    assemble,
+    check_n_attacks,
+    check_size,
+)
 from synth_audit.data import AuditData
 from synth_audit.encoding import _numeric_values
 from synth_audit.results import AttackResult, AuditWarning
@@ -46,6 +59,45 @@ def _quiet_seeded(seed: int | None) -> Iterator[None]:
     finally:
         np.random.set_state(state)
         logger.setLevel(level)
+
+
+_SO_LOGGER = "anonymeter.evaluators.singling_out_evaluator"
+_SHORT = re.compile(r"could generate only (\d+) singling out queries out of the requested (\d+)")
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _capture_short_generation() -> Iterator[_Capture]:
+    """Collect anonymeter's singling-out warnings (without letting them reach the user's logs)."""
+    logger = logging.getLogger(_SO_LOGGER)
+    handler = _Capture()
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def n_generated_from_log(messages: list[str], n_requested: int) -> int:
+    """Predicates anonymeter generated: from its shortfall warning, else the number requested."""
+    for m in messages:
+        hit = _SHORT.search(m)
+        if hit:
+            return int(hit.group(1))
+    return n_requested
 
 
 def _aliased(data: AuditData) -> tuple[dict[str, pd.DataFrame | None], dict[str, str]]:
@@ -89,8 +141,23 @@ def anonymeter_singling_out(
 ) -> AttackResult:
     from anonymeter.evaluators import SinglingOutEvaluator
 
+    n_attacks = check_size(
+        n_attacks,
+        "n_attacks",
+        "SinglingOutEvaluator",
+        MAX_PREDICATES,
+        "Lower [singling_out] n_attacks.",
+    )
+    if max_attempts is not None:
+        check_size(
+            max_attempts,
+            "max_attempts",
+            "SinglingOutEvaluator",
+            MAX_ATTEMPTS,
+            "Lower [singling_out] max_attempts.",
+        )
     frames, _ = _aliased(data)
-    with _quiet_seeded(random_state):
+    with _quiet_seeded(random_state), _capture_short_generation() as log:
         ev = SinglingOutEvaluator(
             ori=frames["train"],
             syn=frames["synthetic"],
@@ -101,7 +168,8 @@ def anonymeter_singling_out(
             seed=random_state,
         ).evaluate(mode=mode)
         res = ev.results(confidence_level=confidence_level)
-    n_generated = len(ev.queries())
+    # ev.queries() holds only the *successful* predicates; the generated count is in anonymeter's log.
+    n_generated = n_generated_from_log(log.messages, n_attacks)
     extra = []
     if n_generated < n_attacks:
         extra.append(
@@ -126,11 +194,14 @@ def anonymeter_singling_out(
             "mode": mode,
             "n_attacks_requested": n_attacks,
             "n_queries_generated": n_generated,
+            "n_successful_queries": len(ev.queries()),
             "n_cols": 1 if mode == "univariate" else n_cols,
             "max_attempts": max_attempts,
             "note": _NOTE,
         },
         extra_warnings=extra,
+        n_measured=n_generated,
+        what=f"{mode} singling-out predicates",
     )
 
 
@@ -146,6 +217,14 @@ def anonymeter_linkability(
 ) -> AttackResult:
     from anonymeter.evaluators import LinkabilityEvaluator
 
+    n_attacks = check_n_attacks(n_attacks, "LinkabilityEvaluator", len(data.train))
+    check_size(
+        n_neighbors,
+        "n_neighbors",
+        "LinkabilityEvaluator",
+        MAX_NEIGHBORS,
+        "Lower [linkability] n_neighbors.",
+    )
     frames, alias = _aliased(data)
     n = _n(n_attacks, len(data.train))
     if data.control is not None:
@@ -178,6 +257,7 @@ def anonymeter_linkability(
             "n_attacks": n,
             "note": _NOTE + "; baseline unseeded in anonymeter",
         },
+        what="linkability attacks",
     )
 
 
@@ -196,6 +276,7 @@ def anonymeter_inference(
     """anonymeter's inference; numeric secrets use its rule ``|guess − true| / guess ≤ 0.05``."""
     from anonymeter.evaluators import InferenceEvaluator
 
+    n_attacks = check_n_attacks(n_attacks, "InferenceEvaluator", len(data.train))
     frames, alias = _aliased(data)
     aux = aux_cols if aux_cols is not None else [c for c in data.columns if c != secret]
     numeric = data.schema.kind(secret).is_numeric
@@ -241,4 +322,5 @@ def anonymeter_inference(
             "note": _NOTE,
         },
         extra_warnings=extra,
+        what="inference attacks",
     )

@@ -3,13 +3,30 @@ attribute from the release?
 
 Threat model (anonymeter): the attacker knows the auxiliary columns of a target, finds the closest
 synthetic record on those columns and guesses that record's secret. A guess is correct when it equals
-the true value (categorical, boolean; two missing values match), or for a numeric secret when it lies
-within a tolerance:
+the true value (categorical, boolean; two missing values match), or for a numeric (or date) secret
+when it lies within a tolerance:
 
+* ``tolerance_mode="iqr"`` (the default, with ``numeric_tolerance=0.1``):
+  ``|guess − true| ≤ tol · IQR``, the interquartile range of the secret in the *training* data (its
+  standard deviation when the IQR is 0; an exact match when both are 0). The allowed error is a
+  fixed fraction of how much people differ on the column, whatever its origin: a year near 1990 is
+  judged within ±2.5 years when the years span 1950-2000 (IQR 25), an age within ±3 years (IQR 30),
+  and a small count such as family size (IQR 2) needs the exact value, since 0.2 is below the step
+  between integers. For a normal column a random guess is then correct about 8 % of the time. It
+  depends on train only, so every release of the same training data is judged by the same rule.
 * ``tolerance_mode="relative"``: ``|guess − true| ≤ tol · |true|`` (a true value of 0 needs an exact
-  guess). anonymeter divides by the *guess* instead, so every negative guess counts as correct there;
-  this is one of the deliberate differences listed in the README.
+  guess). This was the default before; it is wrong for columns far from 0 relative to their spread
+  (years, dates, index values): 5 % of 1990 is ±99 years, so every guess succeeds. anonymeter
+  divides by the *guess* instead, so every negative guess counts as correct there; this is one of
+  the deliberate differences listed in the README.
 * ``tolerance_mode="range"``: ``|guess − true| ≤ tol · (max − min)`` of the column over all inputs.
+
+Dates and datetimes are compared as seconds since the epoch.
+
+When the naive baseline (the secret of a random synthetic record) counts as correct for more than
+:data:`BASELINE_TOO_STRONG` (half) of the training targets, the tolerance is wider than the typical
+distance between two people's values (the median ``|X − Y|``), so "correct" no longer means "learned
+this person's value": the result carries a ``baseline_too_strong`` warning naming the tolerance.
 
 The same attack on control records measures what the population reveals anyway; the baseline guesses
 the secret of a random synthetic record.
@@ -33,12 +50,16 @@ from synth_audit.attacks._common import (
 from synth_audit.data import AuditData
 from synth_audit.encoding import MixedEncoder, _numeric_values, nearest_gower
 from synth_audit.errors import ConfigError
-from synth_audit.results import AttackResult
+from synth_audit.results import AttackResult, AuditWarning
+from synth_audit.schema import ColumnKind
 
-__all__ = ["correct_guesses", "inference_attack"]
+__all__ = ["BASELINE_TOO_STRONG", "correct_guesses", "inference_attack", "tolerance_scale"]
 
 OWNER = "InferenceAttack"
-ToleranceMode = Literal["relative", "range"]
+ToleranceMode = Literal["iqr", "relative", "range"]
+TOLERANCE_MODES: tuple[str, ...] = ("iqr", "relative", "range")
+#: Share of correct naive guesses above which a numeric secret's criterion is meaningless.
+BASELINE_TOO_STRONG = 0.5
 
 
 def correct_guesses(
@@ -50,7 +71,11 @@ def correct_guesses(
     mode: ToleranceMode,
     value_range: float,
 ) -> np.ndarray:
-    """Boolean array: which guesses count as correct (see the module docstring)."""
+    """Boolean array: which guesses count as correct (see the module docstring).
+
+    ``value_range`` is the scale the tolerance multiplies in the ``"range"`` and ``"iqr"`` modes
+    (see :func:`tolerance_scale`); ``"relative"`` ignores it.
+    """
     g = pd.Series(np.asarray(guesses, dtype=object))
     t = pd.Series(np.asarray(truth, dtype=object))
     both_missing = (g.isna() & t.isna()).to_numpy()
@@ -61,7 +86,7 @@ def correct_guesses(
         limit = (
             tolerance * np.abs(tv)
             if mode == "relative"
-            else np.full_like(tv, tolerance * value_range)
+            else np.full_like(tv, tolerance * value_range)  # "range" and "iqr": a fixed width
         )
         with np.errstate(invalid="ignore"):
             ok = (diff <= limit) | (diff == 0)  # NaN comparisons are False
@@ -70,21 +95,50 @@ def correct_guesses(
     return eq | both_missing
 
 
+def tolerance_scale(train_values: np.ndarray, all_values: np.ndarray, mode: str) -> float:
+    """The width the tolerance multiplies: IQR of train (std when 0) for ``"iqr"``, the range of all
+    inputs for ``"range"``, 0 for ``"relative"`` (whose width is per target)."""
+    if mode == "range":
+        finite = all_values[np.isfinite(all_values)]
+        return float(finite.max() - finite.min()) if finite.size else 0.0
+    if mode == "iqr":
+        finite = train_values[np.isfinite(train_values)]
+        if finite.size == 0:
+            return 0.0
+        q1, q3 = np.percentile(finite, [25, 75])
+        iqr = float(q3 - q1)
+        return iqr if iqr > 0 else float(np.std(finite))
+    return 0.0
+
+
+def _describe_tolerance(tol: float, mode: str, scale: float, is_datetime: bool) -> str:
+    if mode == "relative":
+        return f"within {tol:g} × |true value| of the true value"
+    width = f"{tol * scale:.4g}" + (" seconds" if is_datetime else "")
+    base = "the column's interquartile range in train" if mode == "iqr" else "the column's range"
+    return f"within {tol:g} × {base} (±{width}) of the true value"
+
+
 def inference_attack(
     data: AuditData,
     *,
     secret: str,
     aux_cols: Sequence[str] | None = None,
     n_attacks: NAttacks = "all",
-    numeric_tolerance: float = 0.05,
-    tolerance_mode: ToleranceMode = "relative",
+    numeric_tolerance: float = 0.1,
+    tolerance_mode: ToleranceMode = "iqr",
     random_state: int | None = None,
     confidence_level: float = 0.95,
     encoder: MixedEncoder | None = None,
     n_jobs: int | None = None,
 ) -> AttackResult:
-    """Infer ``secret`` from ``aux_cols`` (default: every other usable column)."""
-    n_attacks = check_n_attacks(n_attacks, OWNER)
+    """Infer ``secret`` from ``aux_cols`` (default: every other usable column).
+
+    ``n_attacks`` is ``"all"`` or at most the number of training records. Numeric secrets are judged
+    with ``numeric_tolerance`` in ``tolerance_mode`` (module docstring; default: within 0.1 × the
+    secret's interquartile range in train).
+    """
+    n_attacks = check_n_attacks(n_attacks, OWNER, len(data.train))
     if secret not in data.columns:
         raise ConfigError(
             f"The 'secret' parameter of {OWNER} names {secret!r}, which is not a usable column. "
@@ -106,9 +160,9 @@ def inference_attack(
         raise ConfigError(
             f"The 'numeric_tolerance' parameter of {OWNER} must be a float >= 0. Got {numeric_tolerance!r}."
         )
-    if tolerance_mode not in ("relative", "range"):
+    if tolerance_mode not in TOLERANCE_MODES:
         raise ConfigError(
-            f'The \'tolerance_mode\' parameter of {OWNER} must be "relative" or "range". '
+            f'The \'tolerance_mode\' parameter of {OWNER} must be "iqr", "relative" or "range". '
             f"Got {tolerance_mode!r}."
         )
 
@@ -116,17 +170,19 @@ def inference_attack(
     frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
     enc = encoder or MixedEncoder(data.schema).fit(frames)
     numeric = data.schema.kind(secret).is_numeric
+    is_datetime = data.schema.kind(secret) is ColumnKind.DATETIME
     value_range = 0.0
     if numeric:
         allv = np.concatenate([_numeric_values(f[secret]) for f in frames])
-        finite = allv[np.isfinite(allv)]
-        value_range = float(finite.max() - finite.min()) if finite.size else 0.0
+        value_range = tolerance_scale(_numeric_values(data.train[secret]), allv, tolerance_mode)
     syn_secret = data.synthetic[secret].to_numpy(dtype=object)
+    # Numeric and date secrets are judged on numbers (dates: seconds since the epoch).
+    syn_judged = _numeric_values(data.synthetic[secret]) if numeric else syn_secret
 
     def judge(guess: np.ndarray, truth: pd.Series) -> np.ndarray:
         return correct_guesses(
             guess,
-            truth,
+            _numeric_values(truth) if numeric else truth,
             numeric=numeric,
             tolerance=numeric_tolerance,
             mode=tolerance_mode,
@@ -143,7 +199,7 @@ def inference_attack(
     targets = pd.concat([df.iloc[rows] for _, df, rows in parts], ignore_index=True)
     dist, idx = nearest_gower(targets, data.synthetic, enc, aux, n_jobs=n_jobs)
     guess = syn_secret[idx]
-    ok = judge(guess, targets[secret])
+    ok = judge(syn_judged[idx], targets[secret])
     roles = np.concatenate([np.full(len(rows), role, dtype=object) for role, _, rows in parts])
     per_record = pd.DataFrame(
         {
@@ -162,7 +218,24 @@ def inference_attack(
     n_total = len(ok_train)
     # Baseline: the secret of a random synthetic record, for the same number of training targets.
     base_rows = pick_targets(len(data.train), n_attacks, base_rng)
-    ok_base = judge(syn_secret[base_idx], data.train[secret].iloc[base_rows])
+    ok_base = judge(syn_judged[base_idx], data.train[secret].iloc[base_rows])
+    extra: list[AuditWarning] = []
+    rule = None
+    if numeric:
+        rule = _describe_tolerance(numeric_tolerance, tolerance_mode, value_range, is_datetime)
+        base_share = float(ok_base.mean()) if ok_base.size else 0.0
+        if base_share > BASELINE_TOO_STRONG:
+            extra.append(
+                AuditWarning(
+                    "baseline_too_strong",
+                    f"A naive guess (the {secret!r} of a random synthetic record) counts as correct "
+                    f"for {base_share:.0%} of training records, because a guess is correct when "
+                    f"{rule} (numeric_tolerance = {numeric_tolerance:g}, tolerance_mode = "
+                    f"{tolerance_mode!r}). The tolerance is wider than the typical difference "
+                    f"between two people, so this criterion says little about {secret!r}. Lower "
+                    f'[inference] numeric_tolerance or use tolerance_mode = "iqr".',
+                )
+            )
     if data.control is not None:
         ok_ctrl = ok[~is_train]
         n_cs: float | None = float(ok_ctrl.sum())
@@ -187,6 +260,14 @@ def inference_attack(
             "numeric_secret": numeric,
             "numeric_tolerance": numeric_tolerance,
             "tolerance_mode": tolerance_mode,
+            "tolerance_abs": (
+                numeric_tolerance * value_range
+                if numeric and tolerance_mode != "relative"
+                else None
+            ),
+            "tolerance_rule": rule,
         },
         per_record=per_record,
+        extra_warnings=extra,
+        what="inference attacks",
     )

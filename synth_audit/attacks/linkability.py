@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from synth_audit.attacks._common import (
+    MAX_NEIGHBORS,
     NAttacks,
     assemble,
     check_columns,
     check_n_attacks,
+    check_size,
     pick_targets,
 )
 from synth_audit.data import AuditData
@@ -68,10 +70,19 @@ class _PointIndex:
 
 
 def _links(pa: np.ndarray, pb: np.ndarray, pair_keys: np.ndarray, n_b: int) -> np.ndarray:
-    """Linked when some synthetic row is at one of the A points and one of the B points."""
-    keys = pa[:, :, None].astype(np.int64) * n_b + pb[:, None, :].astype(np.int64)
-    found = np.isin(keys.reshape(len(pa), -1), pair_keys)
-    return found.any(axis=1)
+    """Linked when some synthetic row is at one of the A points and one of the B points.
+
+    Targets are taken in chunks so that the k_a × k_b candidate pairs never need more than about
+    2**22 keys (32 MiB) at once, whatever ``n_neighbors`` is.
+    """
+    per_row = max(1, pa.shape[1] * pb.shape[1])
+    step = max(1, (1 << 22) // per_row)
+    out = np.zeros(len(pa), dtype=bool)
+    for lo in range(0, len(pa), step):
+        a, b = pa[lo : lo + step], pb[lo : lo + step]
+        keys = a[:, :, None].astype(np.int64) * n_b + b[:, None, :].astype(np.int64)
+        out[lo : lo + step] = np.isin(keys.reshape(len(a), -1), pair_keys).any(axis=1)
+    return out
 
 
 def linkability_attack(
@@ -85,8 +96,12 @@ def linkability_attack(
     encoder: MixedEncoder | None = None,
     n_jobs: int | None = None,
 ) -> AttackResult:
-    """Run the linkability attack on train (main), control (control) and at random (baseline)."""
-    n_attacks = check_n_attacks(n_attacks, OWNER)
+    """Run the linkability attack on train (main), control (control) and at random (baseline).
+
+    ``n_attacks`` is ``"all"`` or at most the number of training records; ``n_neighbors`` is at
+    most :data:`~synth_audit.attacks._common.MAX_NEIGHBORS`.
+    """
+    n_attacks = check_n_attacks(n_attacks, OWNER, len(data.train))
     if not isinstance(aux_cols, list | tuple) or len(aux_cols) != 2:
         raise ConfigError(
             f"The 'aux_cols' parameter of {OWNER} must be two lists of column names "
@@ -100,10 +115,13 @@ def linkability_attack(
             f"The two 'aux_cols' sets of {OWNER} must be disjoint; both contain {overlap}. "
             f"Put each column in one set only."
         )
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int) or n_neighbors < 1:
-        raise ConfigError(
-            f"The 'n_neighbors' parameter of {OWNER} must be an int >= 1. Got {n_neighbors!r}."
-        )
+    n_neighbors = check_size(
+        n_neighbors,
+        "n_neighbors",
+        OWNER,
+        MAX_NEIGHBORS,
+        "Lower [linkability] n_neighbors; anonymeter's studies use 1 to 10.",
+    )
 
     rng = np.random.default_rng(random_state)
     frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
@@ -169,4 +187,5 @@ def linkability_attack(
             "n_attacks": n_attacks,
         },
         per_record=per_record,
+        what="linkability attacks",
     )
