@@ -219,18 +219,29 @@ class RichProgress:
 
 
 def _pct(x: float | None) -> str:
-    from synth_audit.report.card import fmt_pct
+    from synth_audit.report.wording import fmt_pct
 
     return fmt_pct(x)
 
 
 def print_summary(report: AuditReport, console: Console) -> None:
-    """The risks as a table (attack, risk [CI], attack/baseline/control rates, n), then the headline."""
+    """Control-set banners first, then the risks as a table (attack, risk [CI], attack/baseline/
+    control rates, n), the headline over measurable criteria, utility readings and warnings."""
     from rich.table import Table
     from rich.text import Text
 
-    from synth_audit.report.html import all_report_warnings
+    from synth_audit.report.card import (
+        UTILITY_RANKING_NOTE,
+        all_report_warnings,
+        control_banners,
+        utility_breakdown,
+    )
+    from synth_audit.report.wording import fmt_num, fmt_risk
 
+    for code, title, text in control_banners(report):
+        banner = Text(f"WARNING ({code}): {title.upper()}. ", style="bold red")
+        banner.append(text)
+        console.print(banner, soft_wrap=True)
     conf = float(report.config.get("confidence_level", 0.95))
     table = Table(title="Privacy risks", title_justify="left", header_style="bold")
     table.add_column("attack")
@@ -240,8 +251,10 @@ def print_summary(report: AuditReport, console: Console) -> None:
     table.add_column("control", justify="right")
     table.add_column("n", justify="right")
     for name, r in report.risks():
-        risk = Text(f"{_pct(r.risk.value)} [{_pct(r.risk.ci_low)}, {_pct(r.risk.ci_high)}]")
+        risk = Text(fmt_risk(r.risk.value, r.risk.ci_low, r.risk.ci_high, r.risk.error))
         label = Text(name)
+        if not r.measurable:
+            label.append(" (not measurable)", style="yellow")
         if r.warnings:
             label.append(" !", style="bold yellow")
         table.add_row(
@@ -256,12 +269,20 @@ def print_summary(report: AuditReport, console: Console) -> None:
         console.print(table)
     else:
         console.print("No attack was run (all disabled in the configuration).")
-    s = report.summary()
     lines = []
-    if s["max_risk"] is not None:
+    worst, top = report.max_risk(), report.max_ci_high()
+    if worst is not None and top is not None:
+        raw = " (raw attack rates: no control set)" if report.control_status() == "none" else ""
         lines.append(
-            f"Highest risk: {_pct(s['max_risk'])} ({s['max_risk_attack']}); highest upper CI bound: "
-            f"{_pct(s['max_risk_ci_high'])}."
+            f"Highest risk{raw}: {_pct(worst[1].risk.value)} ({worst[0]}); highest upper CI bound: "
+            f"{_pct(top[1].risk.ci_high)} ({top[0]})."
+        )
+    elif report.attacks or report.inference:
+        lines.append("Highest risk: n/a (no criterion could be measured).")
+    unmeasurable = report.unmeasurable()
+    if unmeasurable:
+        lines.append(
+            f"Not measurable, left out of the headline and of gate: {', '.join(unmeasurable)}."
         )
     if report.dcr is not None:
         d = report.dcr
@@ -275,6 +296,22 @@ def print_summary(report: AuditReport, console: Console) -> None:
         + ("not measured" if report.utility_score is None else f"{report.utility_score:.3f}")
         + "."
     )
+    if report.utility:
+        b = utility_breakdown(report.utility, top=3)
+        lines += [f"  {t}" for t in b["readings"]]
+        if b["worst_columns"]:
+            lines.append(
+                "  Columns matched least: "
+                + ", ".join(f"{c} {fmt_num(v, 3)}" for c, v, _ in b["worst_columns"])
+                + "."
+            )
+        if b["worst_pairs"]:
+            lines.append(
+                "  Pairs matched least: "
+                + ", ".join(f"{c} {fmt_num(v, 3)}" for c, v, _ in b["worst_pairs"])
+                + "."
+            )
+        lines.append(f"  {UTILITY_RANKING_NOTE}")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
     warnings = all_report_warnings(report)

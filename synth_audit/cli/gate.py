@@ -7,6 +7,15 @@ unknown attack name).
 By default each risk's point estimate (``value``) is compared with ``--max-risk``; ``--conservative``
 compares the upper end of its confidence interval (``ci_high``) instead. A risk equal to the limit
 passes.
+
+Checks beside the limits, each failing with its reason:
+
+* the control set: an audit without one (warning ``no_control``; its risks are raw attack success
+  rates) fails unless ``--allow-no-control``; a control set that shares rows with the training data
+  (``control_overlap``; every risk is biased towards 0) fails unless ``--allow-overlap``;
+* a criterion that could not be measured (``measurable`` false in report.json) is reported as "not
+  measurable, skipped" and left out unless ``--include-unmeasurable``. Reports written before the
+  ``measurable`` key existed count every criterion as measurable.
 """
 
 from __future__ import annotations
@@ -32,6 +41,11 @@ examples:
   synth-audit gate reports/release-1/report.json --max-risk 0.05
   synth-audit gate report.json --max-risk 0.1 --conservative --attack linkability --attack inference
   synth-audit gate report.json --max-risk 0.05 --min-utility 0.7
+  synth-audit gate report.json --max-risk 0.05 --allow-no-control   # gate raw attack rates
+
+A report made without a control set (evaluate --no-control) or with a control set that overlaps the
+training data fails unless --allow-no-control / --allow-overlap says that is intended. A criterion
+that could not be measured is skipped (and said so) unless --include-unmeasurable.
 """
 
 
@@ -70,6 +84,21 @@ def register(subparsers: Any) -> None:
             "check only this attack (repeatable): an exact name such as 'inference[health]', or a "
             "family: 'singling_out', 'linkability', 'inference'"
         ),
+    )
+    p.add_argument(
+        "--allow-no-control",
+        action="store_true",
+        help="do not fail a report made without a control set (its risks are raw attack rates)",
+    )
+    p.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="do not fail a report whose control set shares rows with the training data",
+    )
+    p.add_argument(
+        "--include-unmeasurable",
+        action="store_true",
+        help="also check criteria that could not be measured (their CI may be [0, 1])",
     )
     p.add_argument(
         "--min-utility",
@@ -141,19 +170,46 @@ def select_attacks(
     return [(n, r) for n, r in risks if n in chosen]
 
 
+def _control_failures(report: AuditReport, args: argparse.Namespace) -> list[str]:
+    """Failures about the control set, each with its reason and remedy."""
+    out = []
+    status = report.control_status()
+    overlap = [w.message for w in report.warnings if w.code == "control_overlap"]
+    if status == "none" and not args.allow_no_control:
+        out.append(
+            "control (no_control): the audit ran without a control set, so every risk is the "
+            "attack's raw success rate on training records, including what the population reveals "
+            "anyway (a naive guess may match it); it is not a risk that --max-risk can be applied "
+            "to. Re-run 'synth-audit evaluate' with --control, or pass --allow-no-control to gate "
+            "the raw rates"
+        )
+    if overlap and not args.allow_overlap:
+        out.append(
+            "control (control_overlap): "
+            + " ".join(overlap)
+            + " Shared rows bias every risk towards 0. Remove them from the control set and re-run "
+            "'synth-audit evaluate', or pass --allow-overlap"
+        )
+    return out
+
+
 def handle(args: argparse.Namespace) -> int:
     report = load_report(args.report)
 
     from rich.table import Table
     from rich.text import Text
 
-    from synth_audit.report.card import fmt_pct
+    from synth_audit.report.wording import fmt_ci, fmt_pct
 
     console = make_console()
-    checked = select_attacks(list(report.risks()), args.attack)
+    selected = select_attacks(list(report.risks()), args.attack)
+    include = bool(args.include_unmeasurable)
+    checked = [(n, r) for n, r in selected if include or r.measurable]
+    skipped = [n for n, r in selected if not (include or r.measurable)]
     limit = float(args.max_risk)
     basis = "upper CI bound" if args.conservative else "estimate"
-    failures: list[str] = []
+    raw = report.control_status() == "none"
+    failures: list[str] = _control_failures(report, args)
 
     table = Table(title=f"Gate: risk {basis} <= {fmt_pct(limit)}", title_justify="left")
     for col, just in (
@@ -164,26 +220,53 @@ def handle(args: argparse.Namespace) -> int:
         ("result", "left"),
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for name, r in checked:
+    for name, r in selected:
+        ci = fmt_ci(r.risk.ci_low, r.risk.ci_high)
+        if name in skipped:
+            table.add_row(
+                Text(name), fmt_pct(r.risk.value), ci, "", Text("not measurable, skipped")
+            )
+            continue
         compared = r.risk.ci_high if args.conservative else r.risk.value
         ok = compared <= limit
         if not ok:
+            why = f"its {basis} {fmt_pct(compared)} exceeds {fmt_pct(limit)}"
+            if raw:
+                why += (
+                    f" (a raw attack success rate: no control set; the naive baseline scores "
+                    f"{fmt_pct(r.baseline_rate.value)})"
+                )
+            if not r.measurable:
+                why += (
+                    " (a criterion that could not be measured, checked by --include-unmeasurable)"
+                )
             failures.append(
                 f"{name}: risk {fmt_pct(r.risk.value)} (CI {fmt_pct(r.risk.ci_low)} to "
-                f"{fmt_pct(r.risk.ci_high)}); its {basis} {fmt_pct(compared)} exceeds {fmt_pct(limit)}"
+                f"{fmt_pct(r.risk.ci_high)}); {why}"
             )
         table.add_row(
             Text(name),
             fmt_pct(r.risk.value),
-            f"[{fmt_pct(r.risk.ci_low)}, {fmt_pct(r.risk.ci_high)}]",
+            ci,
             fmt_pct(compared),
             Text("pass", style="green") if ok else Text("FAIL", style="bold red"),
         )
-    if checked:
+    if selected:
         console.print(table)
-    else:
+    if skipped:
+        console.print(
+            Text(
+                f"not measurable, skipped: {', '.join(skipped)} (their confidence interval says "
+                f"nothing about the release; pass --include-unmeasurable to check them anyway)."
+            ),
+            soft_wrap=True,
+        )
+    if not checked:
         failures.append(
             "the report holds no attack results, so no risk can be shown to be within the limit"
+            if not selected
+            else "no selected criterion could be measured, so no risk can be shown to be within "
+            "the limit (pass --include-unmeasurable to check them anyway)"
         )
 
     if args.min_utility is not None:
@@ -205,7 +288,20 @@ def handle(args: argparse.Namespace) -> int:
         for f in failures:
             console.print(Text(f"  - {f}"), soft_wrap=True)
         return EXIT_FAIL
+    notes = []
+    if skipped:
+        notes.append(f"{len(skipped)} not measurable, skipped")
+    if raw:
+        notes.append("raw attack rates: no control set, allowed by --allow-no-control")
+    if report.control_status() == "overlap":
+        notes.append("control overlaps train, allowed by --allow-overlap")
     console.print(
-        Text(f"PASS: {len(checked)} risk(s) within {fmt_pct(limit)} ({basis}).", style="bold green")
+        Text(
+            f"PASS: {len(checked)} risk(s) within {fmt_pct(limit)} ({basis})"
+            + (f"; {'; '.join(notes)}" if notes else "")
+            + ".",
+            style="bold green",
+        ),
+        soft_wrap=True,
     )
     return EXIT_OK

@@ -19,13 +19,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from synth_audit.report.model import AuditReport
-from synth_audit.report.wording import fmt_ci, fmt_num, fmt_param, fmt_pct, fmt_risk
+from synth_audit.report.wording import (
+    display_ci,
+    fmt_ci,
+    fmt_num,
+    fmt_param,
+    fmt_pct,
+    fmt_risk,
+)
 from synth_audit.results import AttackResult, AuditWarning
 
 __all__ = [
     "all_report_warnings",
     "attack_family",
     "attack_title",
+    "control_banners",
     "fmt_ci",
     "fmt_num",
     "fmt_param",
@@ -35,6 +43,7 @@ __all__ = [
     "reading",
     "render_audit_card",
     "threat_model",
+    "utility_breakdown",
 ]
 
 # Markdown punctuation that can start markup anywhere in a line. "_" only matters at a word's edge
@@ -87,6 +96,12 @@ LIMITATIONS = (
 )
 
 
+NO_CONTROL_THREAT = (
+    "No control set was used in this audit, so no control attack was run: nothing here shows how "
+    "often the attack succeeds on people who were never in the training data."
+)
+
+
 # ---- formatting --------------------------------------------------------------------------------
 
 
@@ -98,16 +113,47 @@ def md_escape(value: object) -> str:
 
 
 def all_report_warnings(report: AuditReport) -> list[AuditWarning]:
-    """Every warning of the report: :meth:`AuditReport.all_warnings` plus those of the membership
-    results (stored as plain strings in each ``MembershipResult.to_dict()``)."""
-    out = list(report.all_warnings())
-    for name, m in report.membership.items():
-        for w in m.get("warnings", ()) or ():
-            if isinstance(w, Mapping):
-                code, msg = str(w.get("code", "membership")), str(w.get("message", ""))
-            else:
-                code, msg = "membership", str(w)
-            out.append(AuditWarning(code, f"[{name}] {msg}"))
+    """Every warning of the report, once: :meth:`AuditReport.all_warnings` (attack, DCR, membership
+    and utility warnings, each prefixed with where it comes from)."""
+    return list(report.all_warnings())
+
+
+def control_banners(report: AuditReport) -> list[tuple[str, str, str]]:
+    """What every surface must state first about the control set: ``(code, title, text)`` for
+    ``no_control`` (the audit ran without one) and ``control_overlap`` (it shares rows with train).
+
+    A report written before these codes existed, without a control input, counts as ``no_control``.
+    """
+    out: list[tuple[str, str, str]] = []
+    by_code: dict[str, list[str]] = {}
+    for w in report.warnings:
+        by_code.setdefault(w.code, []).append(w.message)
+    if report.control_status() == "none":
+        detail = " ".join(by_code.get("no_control", []))
+        out.append(
+            (
+                "no_control",
+                "No control set: risks are raw attack success rates",
+                "This audit ran without a control set (real people never used for the release). "
+                "Every risk below is therefore the attack's own success rate on the training "
+                "records, not corrected for what the population reveals anyway: part of it, possibly "
+                "all, a naive guess achieves too (compare each with its baseline). These figures are "
+                "not comparable with those of an audit with a control set and do not show that the "
+                "release leaks. Re-run with a control set for risks that can be gated on."
+                + (f" ({detail})" if detail else ""),
+            )
+        )
+    for msg in by_code.get("control_overlap", []):
+        out.append(
+            (
+                "control_overlap",
+                "The control set overlaps the training data",
+                f"{msg} Records in both sets are attacked as controls although the release was made "
+                "from them, so the control attack succeeds more often than on people truly never "
+                "used, and every risk is biased towards zero. Remove the shared rows from the "
+                "control set and re-run the audit.",
+            )
+        )
     return out
 
 
@@ -149,23 +195,27 @@ def threat_model(name: str, result: AttackResult | None = None) -> str:
     """What the attacker knows, does and counts as a success, in plain words."""
     p: Mapping[str, Any] = result.params if result is not None else {}
     fam = attack_family(name)
+    controlled = result is None or result.control_rate is not None
     if fam == "singling_out":
+        check = (
+            " The same rules are tried on real people who were never used (control) to see how "
+            "often they isolate someone by chance; the baseline tries random rules."
+            if controlled
+            else f" {NO_CONTROL_THREAT} The baseline tries random rules."
+        )
         if "multivariate" in name:
             n_cols = p.get("n_cols", 3)
             return (
                 f"The attacker picks a synthetic record and {n_cols} of its attributes and writes a rule "
                 "that combines them (for example 'age ≥ 61 and site = 4 and income ≤ 900') that "
                 "matches exactly one synthetic record. The attack succeeds when the rule matches "
-                "exactly one real person of the training data: that person is singled out. The same "
-                "rules are tried on real people who were never used (control) to see how often they "
-                "isolate someone by chance; the baseline tries random rules."
+                "exactly one real person of the training data: that person is singled out." + check
             )
         return (
             "The attacker looks for rare values in single columns of the release (a value that "
             "occurs once, the smallest or largest value, the one missing value) and turns each into "
             "a rule such as 'age ≥ 64'. The attack succeeds when the rule matches exactly one real "
-            "person of the training data. The same rules are tried on real people who were never "
-            "used (control); the baseline tries random rules."
+            "person of the training data." + check
         )
     if fam == "linkability":
         aux = p.get("aux_cols")
@@ -181,8 +231,13 @@ def threat_model(name: str, result: AttackResult | None = None) -> str:
             f"{knows}. For each person the attacker finds the {k} closest synthetic record(s) using "
             "only the first piece and the closest using only the second; if one synthetic record is "
             "among both, the attacker concludes that the two pieces belong to the same person. The "
-            "attack succeeds when that conclusion is right. Control: the same attack on real people "
-            "never used; baseline: neighbours drawn at random."
+            "attack succeeds when that conclusion is right. "
+            + (
+                "Control: the same attack on real people never used; baseline: neighbours drawn at "
+                "random."
+                if controlled
+                else f"{NO_CONTROL_THREAT} Baseline: neighbours drawn at random."
+            )
         )
     if fam == "inference":
         secret = _secret(name, result)
@@ -206,8 +261,13 @@ def threat_model(name: str, result: AttackResult | None = None) -> str:
         return (
             f"The attacker knows {knows} of a real person and wants to learn their {secret!r}. "
             f"The attacker finds the closest synthetic record on the known columns and reads its "
-            f"{secret!r}. The attack succeeds when {success}. Control: the same attack on real people "
-            "never used; baseline: the secret of a random synthetic record."
+            f"{secret!r}. The attack succeeds when {success}. "
+            + (
+                "Control: the same attack on real people never used; baseline: the secret of a "
+                "random synthetic record."
+                if controlled
+                else f"{NO_CONTROL_THREAT} Baseline: the secret of a random synthetic record."
+            )
         )
     return "An attack on the release."
 
@@ -215,8 +275,14 @@ def threat_model(name: str, result: AttackResult | None = None) -> str:
 def reading(name: str, result: AttackResult) -> str:
     """A one-line reading of the risk: what the release lets an attacker do beyond the population."""
     r = result.risk
-    ci = f"(CI {fmt_pct(r.ci_low)} to {fmt_pct(r.ci_high)})"
+    lo, hi, _ = display_ci(r.value, r.ci_low, r.ci_high, r.error)
+    ci = f"(CI {fmt_pct(lo)} to {fmt_pct(hi)})"
     fam = attack_family(name)
+    if not result.measurable:
+        return (
+            "This criterion could not be measured here (see its warning): its interval says "
+            "nothing about the release, so it is left out of the headline figures and of gates."
+        )
     if fam == "singling_out":
         act, who = "single out", "people that the same rules do not isolate in the population alone"
     elif fam == "linkability":
@@ -232,6 +298,11 @@ def reading(name: str, result: AttackResult) -> str:
             f"Without a control set the attack's own success rate is reported: the attacker could "
             f"{act} {fmt_pct(r.value)} {ci} of the attacked people, part of which the population "
             f"would reveal anyway."
+        )
+    if hi is not None and lo is not None and r.value <= 0.0 and r.residual < 0:
+        return (
+            f"The attack did no better on training records than on the population; the data "
+            f"support a risk below {fmt_pct(hi)} {ci} of the {who}."
         )
     return f"The release lets an attacker {act} {fmt_pct(r.value)} more {ci} of the {who}."
 
@@ -262,10 +333,13 @@ def _rates_table(result: AttackResult) -> list[str]:
 def _risk_block(name: str, result: AttackResult) -> list[str]:
     r = result.risk
     conf = fmt_pct(r.confidence_level, digits=0)
+    lo, hi, widened = display_ci(r.value, r.ci_low, r.ci_high, r.error)
+    shown = f"< {fmt_pct(hi)}" if widened else fmt_pct(r.value)
+    tag = " (not measurable)" if not result.measurable else ""
     out = [
-        f"#### {md_escape(attack_title(name, result))}",
+        f"#### {md_escape(attack_title(name, result))}{tag}",
         "",
-        f"**Risk: {fmt_pct(r.value)}** ({conf} CI {fmt_pct(r.ci_low)} to {fmt_pct(r.ci_high)}; "
+        f"**Risk: {shown}** ({conf} CI {fmt_pct(lo)} to {fmt_pct(hi)}; "
         f"unclipped residual {r.residual:+.4f} ± {r.error:.4f}). Engine: {md_escape(result.engine)}, "
         f"seed {result.seed}.",
         "",
@@ -347,7 +421,37 @@ def _utility_lines(report: AuditReport) -> list[str]:
             f"| {md_escape(name)} | {fmt_num(m.get('value'), 4)} | {ci} | "
             f"{fmt_num(bounds[0], 3)} to {fmt_num(bounds[1], 3)} | {better} |"
         )
-    return [*out, ""]
+    out.append("")
+    b = utility_breakdown(report.utility)
+    out += [f"- {md_escape(t)}" for t in b["readings"]]
+    out.append("")
+    if b["worst_columns"]:
+        out += [
+            f"Columns whose distribution the release matches least ({len(b['worst_columns'])} of "
+            f"{b['n_columns']}; 1 = as in the real data):",
+            "",
+            "| column | score | test |",
+            "|---|---:|---|",
+            *[
+                f"| {md_escape(c)} | {fmt_num(v, 3)} | {md_escape(k)} |"
+                for c, v, k in b["worst_columns"]
+            ],
+            "",
+        ]
+    if b["worst_pairs"]:
+        out += [
+            f"Pairs of columns whose relation the release matches least ({len(b['worst_pairs'])} "
+            f"of {b['n_pairs']}):",
+            "",
+            "| pair | score | kind |",
+            "|---|---:|---|",
+            *[
+                f"| {md_escape(c)} | {fmt_num(v, 3)} | {md_escape(k)} |"
+                for c, v, k in b["worst_pairs"]
+            ],
+            "",
+        ]
+    return [*out, f"*Reading the score.* {UTILITY_RANKING_NOTE}", ""]
 
 
 def render_audit_card(report: AuditReport) -> str:
@@ -361,6 +465,11 @@ def render_audit_card(report: AuditReport) -> str:
         f"(report schema {md_escape(report.schema_version)}). Seed {report.seed}, attack engine "
         f"{md_escape(engine)}, confidence level {conf}.",
         "",
+        *[
+            line
+            for code, title, text in control_banners(report)
+            for line in (f"> **⚠ {md_escape(title)}** ({code}). {md_escape(text)}", "")
+        ],
         "## Purpose and scope",
         "",
         "This card records a privacy risk evaluation of a synthetic data release before it is "
@@ -381,10 +490,11 @@ def render_audit_card(report: AuditReport) -> str:
             f"| {md_escape(role)} | {md_escape(fp.get('source', role))} | {fmt_num(fp.get('n_rows'))} "
             f"| {fmt_num(fp.get('n_columns'))} | `{fp.get('sha256', 'n/a')}` |"
         )
-    if "control" not in report.inputs:
+    if report.control_status() == "none":
         lines += [
             "",
-            "No control set was given: risks are not corrected for what the population reveals.",
+            "No control set was given: risks are raw attack success rates, not corrected for what "
+            "the population reveals.",
         ]
     used = report.schema.used
     excluded = report.schema.excluded
@@ -394,31 +504,54 @@ def render_audit_card(report: AuditReport) -> str:
             f"Columns excluded as identifiers or free text ({len(excluded)}): "
             f"{md_escape(', '.join(excluded))}."
         )
-    lines += [
-        "",
-        "## How to read a risk",
-        "",
-        "Each attack is run three times: against the training records (the people at risk), against "
-        "control records (real people of the same population who were never used, so whatever the "
-        "attack learns about them the population reveals anyway) and as a naive baseline. The "
-        "**risk** is (attack rate − control rate) / (1 − control rate): the share of what the "
-        f"population alone does not reveal that the release gives away. 0 means no more than the "
-        f"population; 1 means everything. Intervals are {conf} confidence intervals.",
-        "",
-    ]
+    if report.control_status() == "none":
+        how = (
+            "Each attack is run twice: against the training records (the people at risk) and as a "
+            "naive baseline. No control set was given, so no control attack was run and the "
+            "**risk** is the attack's own success rate on training records: it includes whatever "
+            "the population reveals anyway, and is comparable only with the baseline beside it. "
+            f"Intervals are {conf} confidence intervals."
+        )
+    else:
+        how = (
+            "Each attack is run three times: against the training records (the people at risk), "
+            "against control records (real people of the same population who were never used, so "
+            "whatever the attack learns about them the population reveals anyway) and as a naive "
+            "baseline. The **risk** is (attack rate − control rate) / (1 − control rate): the share "
+            "of what the population alone does not reveal that the release gives away. 0 means no "
+            f"more than the population; 1 means everything. Intervals are {conf} confidence "
+            "intervals."
+        )
+    lines += ["", "## How to read a risk", "", how, ""]
 
     summary = report.summary()
     lines += ["## Summary", ""]
-    if summary["max_risk"] is None:
+    worst_item = report.max_risk()
+    hi_item = report.max_ci_high()
+    if not list(report.risks()):
         lines += ["No attack was run.", ""]
+    elif worst_item is None or hi_item is None:
+        lines += ["- Highest risk: n/a (no criterion could be measured; see the warnings)."]
     else:
-        worst_name, worst = report.max_risk() or ("", None)
-        assert worst is not None
+        worst_name, worst = worst_item
+        hi_name, hi_r = hi_item
+        lo, hi, _ = display_ci(
+            worst.risk.value, worst.risk.ci_low, worst.risk.ci_high, worst.risk.error
+        )
         lines += [
-            f"- Highest risk: **{fmt_pct(worst.risk.value)}** ({conf} CI {fmt_pct(worst.risk.ci_low)} "
-            f"to {fmt_pct(worst.risk.ci_high)}), {md_escape(attack_title(worst_name, worst))}.",
-            f"- Highest upper confidence bound of any risk: {fmt_pct(summary['max_risk_ci_high'])}.",
+            f"- Highest risk: **{fmt_pct(worst.risk.value)}** ({conf} CI {fmt_pct(lo)} "
+            f"to {fmt_pct(hi)}), {md_escape(attack_title(worst_name, worst))}.",
+            f"- Highest upper confidence bound of any risk: {fmt_pct(hi_r.risk.ci_high)} "
+            f"({md_escape(attack_title(hi_name, hi_r))}).",
         ]
+    if summary["unmeasurable"]:
+        lines.append(
+            "- Not measurable, left out of the two figures above: "
+            + md_escape(
+                ", ".join(attack_title(n, r) for n, r in report.risks() if not r.measurable)
+            )
+            + "."
+        )
     lines += [
         "- Utility score: "
         + ("not measured" if report.utility_score is None else f"{report.utility_score:.3f}")
@@ -433,9 +566,12 @@ def render_audit_card(report: AuditReport) -> str:
             attack_family(name), "Inference"
         )
         ctrl = "n/a" if r.control_rate is None else fmt_pct(r.control_rate.value)
+        lo, hi, widened = display_ci(r.risk.value, r.risk.ci_low, r.risk.ci_high, r.risk.error)
+        shown = f"< {fmt_pct(hi)}" if widened else fmt_pct(r.risk.value)
+        title = attack_title(name, r) + ("" if r.measurable else " (not measurable)")
         lines.append(
-            f"| {crit} | {md_escape(attack_title(name, r))} | {fmt_pct(r.risk.value)} | "
-            f"{fmt_ci(r.risk.ci_low, r.risk.ci_high)} | {fmt_pct(r.attack_rate.value)} | "
+            f"| {crit} | {md_escape(title)} | {shown} | "
+            f"{fmt_ci(lo, hi)} | {fmt_pct(r.attack_rate.value)} | "
             f"{fmt_pct(r.baseline_rate.value)} | {ctrl} | {fmt_num(r.n_attacks)} |"
         )
     lines.append("")
@@ -503,3 +639,81 @@ def render_audit_card(report: AuditReport) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+# ---- utility readings (shared by the card, the HTML report and the CLI summary) -------------------
+
+UTILITY_RANKING_NOTE = (
+    "Why a generator that samples every column on its own (independent_marginals) can score higher "
+    "than a copula: the marginals score compares each column's distribution separately, which "
+    "independent sampling reproduces by construction, so metrics built on marginals alone reward "
+    "it. It breaks every relation between columns, which the pairwise score and the detection "
+    "classifier (it tells such rows from real ones easily: AUC near 1) reveal. Read the overall "
+    "score with its breakdown."
+)
+
+
+def utility_breakdown(utility: Mapping[str, Mapping[str, Any]], *, top: int = 5) -> dict[str, Any]:
+    """The parts of the utility metrics people read: the worst columns and pairs (score, method or
+    kind), the detection classifier's AUC with its CI, and one sentence per metric.
+
+    Reads :attr:`MetricResult.details` as stored in report.json (``marginals``: ``columns``;
+    ``pairwise``: ``pairs``; ``detection``: ``auc``, ``auc_ci``; ``ml_efficacy``: ``score_real``,
+    ``score_synthetic``); metrics without such details contribute only their value.
+    """
+    columns: list[tuple[str, float, str]] = []
+    pairs: list[tuple[str, float, str]] = []
+    auc: float | None = None
+    auc_ci: tuple[float | None, float | None] = (None, None)
+    readings: list[str] = []
+    for name, m in utility.items():
+        det = m.get("details") or {}
+        value = m.get("value")
+        if isinstance(det.get("columns"), Mapping):
+            for col, d in det["columns"].items():
+                if isinstance(d, Mapping) and d.get("score") is not None:
+                    columns.append((str(col), float(d["score"]), str(d.get("method", ""))))
+            readings.append(
+                f"{name}: each column's distribution compared on its own scores {fmt_num(value, 3)} "
+                "(1 = as in the real data)."
+            )
+        elif isinstance(det.get("pairs"), list):
+            for e in det["pairs"]:
+                if isinstance(e, Mapping) and e.get("score") is not None:
+                    label = " × ".join(str(c) for c in e.get("columns", ()))
+                    pairs.append((label, float(e["score"]), str(e.get("kind", ""))))
+            readings.append(
+                f"{name}: relations between pairs of columns score {fmt_num(value, 3)} "
+                "(1 = every pair related as in the real data)."
+            )
+        elif det.get("auc") is not None:
+            auc = float(det["auc"])
+            ci = det.get("auc_ci") or [None, None]
+            auc_ci = (ci[0], ci[1])
+            readings.append(
+                f"{name}: a classifier tells synthetic rows from real ones with AUC {fmt_num(auc, 3)} "
+                f"[{fmt_num(ci[0], 3)}, {fmt_num(ci[1], 3)}] (0.5 = it cannot tell them apart; "
+                f"1 = it always can); score {fmt_num(value, 3)}."
+            )
+        elif det.get("score_real") is not None and det.get("score_synthetic") is not None:
+            readings.append(
+                f"{name}: a model of {det.get('target', 'the target')!s} trained on the release "
+                f"scores {fmt_num(det['score_synthetic'], 3)} on real held-out rows, one trained on "
+                f"the real data {fmt_num(det['score_real'], 3)} ({det.get('score_metric', 'score')!s}); "
+                f"ratio {fmt_num(value, 3)}."
+            )
+        else:
+            readings.append(f"{name}: {fmt_num(value, 4)}.")
+    columns.sort(key=lambda t: (t[1], t[0]))
+    pairs.sort(key=lambda t: (t[1], t[0]))
+    return {
+        "worst_columns": columns[:top],
+        "worst_pairs": pairs[:top],
+        "n_columns": len(columns),
+        "n_pairs": len(pairs),
+        "columns": columns,
+        "pairs": pairs,
+        "detection_auc": auc,
+        "detection_auc_ci": auc_ci,
+        "readings": readings,
+    }

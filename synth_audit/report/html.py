@@ -19,16 +19,20 @@ from synth_audit.report.card import (
     CRITERIA,
     LIMITATIONS,
     MEMBERSHIP_THREAT,
+    UTILITY_RANKING_NOTE,
     all_report_warnings,
     attack_family,
     attack_title,
+    control_banners,
     fmt_num,
     fmt_param,
     fmt_pct,
     reading,
     threat_model,
+    utility_breakdown,
 )
 from synth_audit.report.model import AuditReport
+from synth_audit.report.wording import display_ci
 from synth_audit.results import AttackResult, AuditWarning
 
 __all__ = ["RISK_BANDS", "all_report_warnings", "render_html"]
@@ -268,6 +272,9 @@ def rates_svg(result: AttackResult) -> str:
             )
         )
     vmax, n_ticks = _nice_axis(max(max(r[3], r[1]) for r in rows) * 1.02)
+    aria = "Success rates of the attack, the baseline" + (
+        " and the control attack" if result.control_rate is not None else " (no control set)"
+    )
     label_w, right_w, width = 150.0, 62.0, 560.0
     plot_w = width - label_w - right_w
     top, row_h = 10.0, 30.0
@@ -276,7 +283,7 @@ def rates_svg(result: AttackResult) -> str:
     parts = [
         f'<svg viewBox="0 0 {_f(width)} {_f(height)}" '
         f'width="{_f(width)}" height="{_f(height)}" role="img" '
-        f'aria-label="{_e("Success rates of the attack, the baseline and the control attack")}">',
+        f'aria-label="{_e(aria)}">',
         _grid(label_w, plot_w, top - 4, axis_y, n_ticks),
     ]
     for i, (label, v, lo, hi, color, note) in enumerate(rows):
@@ -307,6 +314,8 @@ def _rate3(rate: Any) -> tuple[float, float, float]:
 def risk_svg(result: AttackResult) -> str:
     """The residual risk and its CI on a fixed 0-100 % scale, with the orientation bands."""
     r = result.risk
+    ci_low, ci_high, _ = display_ci(r.value, r.ci_low, r.ci_high, r.error)
+    lo, hi = float(ci_low or 0.0), float(ci_high or 0.0)
     label_w, right_w, width = 150.0, 62.0, 560.0
     plot_w = width - label_w - right_w
     y, h = 10.0, 18.0
@@ -326,7 +335,7 @@ def risk_svg(result: AttackResult) -> str:
         )
         start = end
     cy = y + h / 2
-    tip = f"Risk {fmt_pct(r.value)} {_ci_text(r.ci_low, r.ci_high)}"
+    tip = f"Risk {fmt_pct(r.value)} {_ci_text(lo, hi)}"
     return (
         f'<svg viewBox="0 0 {_f(width)} {_f(height)}" '
         f'width="{_f(width)}" height="{_f(height)}" role="img" aria-label="{_e(tip)}">'
@@ -336,11 +345,11 @@ def risk_svg(result: AttackResult) -> str:
         f'fill="#1f2933" text-anchor="end">Risk</text>'
         f'<rect x="{_f(label_w)}" y="{_f(y)}" width="{_f(max(sx(r.value) - label_w, 1.5))}" '
         f'height="{_f(h)}" rx="2" fill="{_COLORS["risk"]}" fill-opacity="0.9"/>'
-        f'<line x1="{_f(sx(r.ci_low))}" y1="{_f(cy)}" x2="{_f(sx(r.ci_high))}" y2="{_f(cy)}" '
+        f'<line x1="{_f(sx(lo))}" y1="{_f(cy)}" x2="{_f(sx(hi))}" y2="{_f(cy)}" '
         f'stroke="#1f2933" stroke-width="1.6"/>'
-        f'<line x1="{_f(sx(r.ci_low))}" y1="{_f(cy - 7)}" x2="{_f(sx(r.ci_low))}" y2="{_f(cy + 7)}" '
+        f'<line x1="{_f(sx(lo))}" y1="{_f(cy - 7)}" x2="{_f(sx(lo))}" y2="{_f(cy + 7)}" '
         f'stroke="#1f2933" stroke-width="1.6"/>'
-        f'<line x1="{_f(sx(r.ci_high))}" y1="{_f(cy - 7)}" x2="{_f(sx(r.ci_high))}" '
+        f'<line x1="{_f(sx(hi))}" y1="{_f(cy - 7)}" x2="{_f(sx(hi))}" '
         f'y2="{_f(cy + 7)}" stroke="#1f2933" stroke-width="1.6"/>'
         f'<text x="{_f(label_w + plot_w + 10)}" y="{_f(cy + 4)}" font-size="12" font-weight="600" '
         f'fill="#1f2933">{_e(fmt_pct(r.value))}</text></g>'
@@ -494,8 +503,13 @@ def _header(report: AuditReport) -> str:
     return (
         '<header class="top"><div class="wrap"><h1>Privacy audit of a synthetic data release</h1>'
         '<div class="sub">Singling out, linkability and inference (Article 29 Working Party, '
-        "Opinion 05/2014), membership inference and utility, each against a baseline and a control "
-        f"attack.</div><dl>{dl}</dl></div></header>"
+        "Opinion 05/2014), membership inference and utility, each against a baseline"
+        + (
+            " and a control attack."
+            if report.control_status() != "none"
+            else " (no control set: no control attack was run)."
+        )
+        + f"</div><dl>{dl}</dl></div></header>"
     )
 
 
@@ -517,26 +531,51 @@ def _nav(report: AuditReport) -> str:
     return f'<nav class="toc"><div class="wrap">{a}</div></nav>'
 
 
+def _banners(report: AuditReport) -> str:
+    """The control-set problems, above everything else on the page."""
+    items = control_banners(report)
+    if not items:
+        return ""
+    return "".join(
+        f'<section class="card warnbox banner" id="banner-{_e(code)}"><h2>⚠ {_e(title)}</h2>'
+        f'<p><span class="code">{_e(code)}</span>{_e(text)}</p></section>'
+        for code, title, text in items
+    )
+
+
 def _summary(report: AuditReport, n_warnings: int) -> str:
     s = report.summary()
     worst = report.max_risk()
+    top = report.max_ci_high()
     conf = fmt_pct(float(report.config.get("confidence_level", 0.95)), digits=0)
     band_key, band_label = _band(s["max_risk_ci_high"])
-    if worst is None:
+    if report.control_status() == "none":
+        band_key, band_label = "na", "Raw rates: no control set"
+    unmeasurable = [(n, r) for n, r in report.risks() if not r.measurable]
+    if worst is None or top is None:
+        why = "No attack was run." if not unmeasurable else "No criterion could be measured."
         main = (
             '<div class="kpi na"><div class="label">Highest risk</div><div class="big">n/a</div>'
-            '<div class="ci">No attack was run.</div></div>'
+            f'<div class="ci">{_e(why)}</div></div>'
         )
     else:
         name, r = worst
+        lo, hi, widened = display_ci(r.risk.value, r.risk.ci_low, r.risk.ci_high, r.risk.error)
+        big = f"< {fmt_pct(hi)}" if widened else fmt_pct(r.risk.value)
         main = (
             f'<div class="kpi {band_key}"><div class="label">Highest risk '
             f'<span class="band {band_key}">{_e(band_label)}</span></div>'
-            f'<div class="big">{_e(fmt_pct(r.risk.value))}</div>'
-            f'<div class="ci">{_e(conf)} CI {_e(_ci_text(r.risk.ci_low, r.risk.ci_high))} · '
+            f'<div class="big">{_e(big)}</div>'
+            f'<div class="ci">{_e(conf)} CI {_e(_ci_text(lo, hi))} · '
             f"{_e(attack_title(name, r))}</div>"
             f'<div class="ci">Highest upper bound of any risk: '
-            f"<b>{_e(fmt_pct(s['max_risk_ci_high']))}</b></div></div>"
+            f"<b>{_e(fmt_pct(top[1].risk.ci_high))}</b> ({_e(attack_title(*top))})</div></div>"
+        )
+    if unmeasurable:
+        main = main[: -len("</div>")] + (
+            '<div class="ci">Not measurable, left out of these figures: '
+            + _e(", ".join(attack_title(n, r) for n, r in unmeasurable))
+            + "</div></div>"
         )
     util = "n/a" if report.utility_score is None else f"{report.utility_score:.2f}"
     util_note = (
@@ -557,9 +596,15 @@ def _summary(report: AuditReport, n_warnings: int) -> str:
         f'<div class="big">{n_warnings}</div><div class="ci">{n_attacks} risk figure(s) · '
         f"{len(report.membership)} membership attack(s)</div></div></div>"
         f'<p class="small muted">The band applies to the highest upper confidence bound of any risk '
-        f"({_e(bands)}, high otherwise). It orients the reader; it is not a release decision. Each "
-        "risk is (attack rate − control rate) / (1 − control rate): the share of what the population "
-        "alone does not reveal that the release gives away.</p>"
+        f"({_e(bands)}, high otherwise). It orients the reader; it is not a release decision. "
+        + (
+            "Each risk is (attack rate − control rate) / (1 − control rate): the share of what the "
+            "population alone does not reveal that the release gives away.</p>"
+            if report.control_status() != "none"
+            else "Without a control set no band is given: each risk is the attack's raw success "
+            "rate, which includes what the population reveals anyway; compare it with its "
+            "baseline.</p>"
+        )
         + _summary_table(report)
         + "</section>"
     )
@@ -570,11 +615,15 @@ def _summary_table(report: AuditReport) -> str:
     for name, r in report.risks():
         ctrl = "n/a" if r.control_rate is None else fmt_pct(r.control_rate.value)
         flag = " ⚠" if r.warnings else ""
+        if not r.measurable:
+            flag += ' <span class="band na">not measurable</span>'
+        lo, hi, widened = display_ci(r.risk.value, r.risk.ci_low, r.risk.ci_high, r.risk.error)
+        shown = f"< {fmt_pct(hi)}" if widened else fmt_pct(r.risk.value)
         rows.append(
             [
                 f'<a href="#risk-{_e(_anchor(name))}">{_e(attack_title(name, r))}</a>{flag}',
-                f"<b>{_e(fmt_pct(r.risk.value))}</b>",
-                _e(_ci_text(r.risk.ci_low, r.risk.ci_high)),
+                f"<b>{_e(shown)}</b>",
+                _e(_ci_text(lo, hi)),
                 _e(fmt_pct(r.attack_rate.value)),
                 _e(fmt_pct(r.baseline_rate.value)),
                 _e(ctrl),
@@ -626,9 +675,9 @@ def _inputs(report: AuditReport) -> str:
     notes = "".join(f'<div class="inline-warn">{_e(n)}</div>' for n in report.schema.notices)
     no_control = (
         ""
-        if "control" in report.inputs
-        else '<div class="inline-warn">No control set: risks are not corrected for what the '
-        "population reveals.</div>"
+        if report.control_status() != "none"
+        else '<div class="inline-warn">No control set: risks are raw attack success rates, not '
+        "corrected for what the population reveals.</div>"
     )
     config = json.dumps(report.config, indent=2, ensure_ascii=False, sort_keys=True)
     timings = [[_e(k), _e(f"{v:.2f} s")] for k, v in report.timings_s.items()]
@@ -697,23 +746,26 @@ def _attack_block(name: str, r: AttackResult, show_threat: bool) -> str:
         if show_threat
         else ""
     )
+    keys: tuple[tuple[str, str], ...] = (("attack", "attack"), ("baseline", "baseline"))
+    if c is not None:
+        keys += (("control", "control"),)
     legend = (
         '<div class="legend">'
-        + "".join(
-            f'<span><i style="background:{_COLORS[k]}"></i>{_e(t)}</span>'
-            for k, t in (("attack", "attack"), ("baseline", "baseline"), ("control", "control"))
-        )
+        + "".join(f'<span><i style="background:{_COLORS[k]}"></i>{_e(t)}</span>' for k, t in keys)
         + "<span>whiskers: "
         + _e(conf)
         + " CI</span><span>risk background: low / moderate / high band</span></div>"
     )
+    lo, hi, widened = display_ci(risk.value, risk.ci_low, risk.ci_high, risk.error)
+    shown = f"< {fmt_pct(hi)}" if widened else fmt_pct(risk.value)
+    tag = "" if r.measurable else ' <span class="band na">not measurable</span>'
     return (
         f'<div class="attack" id="risk-{_e(_anchor(name))}"><h3>{_e(attack_title(name, r))}'
-        f'<span class="crit mono">{_e(name)}</span></h3>'
+        f'{tag}<span class="crit mono">{_e(name)}</span></h3>'
         + threat
         + f'<div class="grid2"><div>{rates_svg(r)}{risk_svg(r)}{legend}</div><div>'
-        f'<p class="riskline">Risk <b>{_e(fmt_pct(risk.value))}</b> · {_e(conf)} CI '
-        f"{_e(_ci_text(risk.ci_low, risk.ci_high))}</p>"
+        f'<p class="riskline">Risk <b>{_e(shown)}</b> · {_e(conf)} CI '
+        f"{_e(_ci_text(lo, hi))}</p>"
         f'<p class="small muted">Unclipped residual {risk.residual:+.4f} ± {risk.error:.4f}</p>'
         f'<p class="reading">{_e(reading(name, r))}</p></div></div>'
         + warns
@@ -907,11 +959,56 @@ def _utility(report: AuditReport) -> str:
         for name, m in report.utility.items()
         for w in m.get("warnings", []) or []
     )
+    b = utility_breakdown(report.utility)
+    readings = "".join(f"<li>{_e(t)}</li>" for t in b["readings"])
+    detail = ""
+    if b["worst_columns"]:
+        detail += (
+            f"<h3>Columns matched least ({len(b['worst_columns'])} of {b['n_columns']})</h3>"
+            + _table(
+                ["Column", "Score", "Test"],
+                [
+                    [f'<span class="mono">{_e(c)}</span>', _e(fmt_num(v, 3)), _e(k)]
+                    for c, v, k in b["worst_columns"]
+                ],
+                num=(1,),
+            )
+        )
+    if b["worst_pairs"]:
+        detail += (
+            f"<h3>Pairs of columns matched least ({len(b['worst_pairs'])} of {b['n_pairs']})</h3>"
+            + _table(
+                ["Pair", "Score", "Kind"],
+                [
+                    [f'<span class="mono">{_e(c)}</span>', _e(fmt_num(v, 3)), _e(k)]
+                    for c, v, k in b["worst_pairs"]
+                ],
+                num=(1,),
+            )
+        )
+    every = ""
+    if b["n_columns"] > len(b["worst_columns"]) or b["n_pairs"] > len(b["worst_pairs"]):
+        every = (
+            "<details><summary>Every column and pair</summary>"
+            + _table(
+                ["Column or pair", "Score", "Test or kind"],
+                [
+                    [f'<span class="mono">{_e(c)}</span>', _e(fmt_num(v, 3)), _e(k)]
+                    for c, v, k in [*b["columns"], *b["pairs"]]
+                ],
+                num=(1,),
+            )
+            + "</details>"
+        )
     return (
         head
         + score
         + '<p class="small muted">Bars run from the worst bound (left) to the best bound (★, right).</p>'
         + _table(["Metric", "Value", "CI", "Within bounds", "Direction"], rows, num=(1,))
+        + f'<ul class="readings">{readings}</ul>'
+        + detail
+        + every
+        + f'<p class="small">{_e(UTILITY_RANKING_NOTE)}</p>'
         + warns
         + "</section>"
     )
@@ -929,6 +1026,7 @@ def render_html(report: AuditReport) -> str:
         _header(report)
         + _nav(report)
         + '<main class="wrap">'
+        + _banners(report)
         + _summary(report, len(warnings))
         + _warnings(warnings)
         + _inputs(report)

@@ -14,7 +14,9 @@
     membership       {attack name: membership result} (empty for a release audit)
     diagnostics      {"dcr": ...} labelled as diagnostics, not proof of privacy
     utility          {metric name: metric result}
-    summary          max_risk, max_risk_ci_high, max_risk_attack, utility_score
+    summary          max_risk, max_risk_attack, max_risk_ci_high, max_risk_ci_high_attack (over
+                     measurable criteria only), unmeasurable (names left out of those), control
+                     ("ok", "overlap" or "none"), utility_score, n_warnings
     warnings         every warning of the audit, each {"code", "message"} (attack warnings are
                      repeated here with the attack's name prefixed)
     timings_s        seconds per step
@@ -65,19 +67,49 @@ class AuditReport:
         for secret, r in self.inference.items():
             yield f"inference[{secret}]", r
 
-    def max_risk(self) -> tuple[str, AttackResult] | None:
-        items = list(self.risks())
+    def max_risk(self, *, include_unmeasurable: bool = False) -> tuple[str, AttackResult] | None:
+        """The risk with the highest estimate (ties: the higher upper bound), with its own CI.
+
+        Criteria that could not be measured (:attr:`AttackResult.measurable` is False: their
+        interval says nothing) are left out unless ``include_unmeasurable``.
+        """
+        items = [(n, r) for n, r in self.risks() if include_unmeasurable or r.measurable]
         if not items:
             return None
         return max(items, key=lambda kv: (kv[1].risk.value, kv[1].risk.ci_high))
 
+    def max_ci_high(self, *, include_unmeasurable: bool = False) -> tuple[str, AttackResult] | None:
+        """The risk with the highest upper CI bound (the conservative headline)."""
+        items = [(n, r) for n, r in self.risks() if include_unmeasurable or r.measurable]
+        if not items:
+            return None
+        return max(items, key=lambda kv: (kv[1].risk.ci_high, kv[1].risk.value))
+
+    def unmeasurable(self) -> list[str]:
+        """Names of the criteria that could not be measured (shown, but out of the headline)."""
+        return [n for n, r in self.risks() if not r.measurable]
+
+    def control_status(self) -> str:
+        """``"ok"``, ``"overlap"`` (rows shared between train and control) or ``"none"`` (the
+        ``no_control`` warning, or risks all computed without a control rate)."""
+        codes = {w.code for w in self.warnings}
+        results = [r for _, r in self.risks()]
+        if "no_control" in codes or (results and all(r.control_rate is None for r in results)):
+            return "none"
+        if "control_overlap" in codes:
+            return "overlap"
+        return "ok"
+
     def summary(self) -> dict[str, Any]:
         worst = self.max_risk()
-        worst_hi = max((r.risk.ci_high for _, r in self.risks()), default=None)
+        hi = self.max_ci_high()
         return {
             "max_risk": None if worst is None else worst[1].risk.value,
             "max_risk_attack": None if worst is None else worst[0],
-            "max_risk_ci_high": worst_hi,
+            "max_risk_ci_high": None if hi is None else hi[1].risk.ci_high,
+            "max_risk_ci_high_attack": None if hi is None else hi[0],
+            "unmeasurable": self.unmeasurable(),
+            "control": self.control_status(),
             "utility_score": self.utility_score,
             "n_warnings": len(self.all_warnings()),
         }
