@@ -146,26 +146,29 @@ def test_cli_evaluate_without_control_flag_exits_2(
 # ---- item 3: stray strings or a huge integer in a numeric training column -----------------------
 
 
-def _inference_success(train: pd.DataFrame, syn: pd.DataFrame) -> int:
+def _inference_success(train: pd.DataFrame, syn: pd.DataFrame, secret: str) -> int:
     data = prepare_inputs(train, syn, None)
-    r = inference_attack(data, secret="age", n_attacks=200, random_state=0)
+    r = inference_attack(data, secret=secret, n_attacks=200, random_state=0)
     return int(r.attack_rate.n_success)
 
 
 def test_stray_strings_keep_a_numeric_secret_numeric(randhie: dict[str, pd.DataFrame]) -> None:
-    train = randhie["train"][["age", "sex", "income", "health", "site"]].copy()
-    syn = train.sample(frac=1, random_state=3).reset_index(drop=True)
-    syn["age"] = syn["age"].astype(float)  # a release written as 27.0, as most generators do
-    clean = _inference_success(train, syn)
-    dirty = train.astype({"age": object})
-    dirty.loc[dirty.sample(50, random_state=0).index, "age"] = "abc"
-    assert infer_schema(dirty).kind("age") is ColumnKind.NUMERIC
-    stray = _inference_success(dirty, syn)
-    assert clean > 100  # a shuffled copy: most ages are inferred
-    assert stray >= clean - 15, (clean, stray)  # was 0 when "abc" made the column categorical
+    # The scenario: 50 x "abc" in a numeric training column made it categorical, so a guess
+    # was right only on exact equality and inference success fell to 0/200 (43/200 clean, measured
+    # on this sample before the fix).
+    cols = ["age", "sex", "income", "health", "site", "mental_health_index"]
+    train, syn = randhie["train"][cols], randhie["synthetic"][cols]
+    secret = "mental_health_index"
+    clean = _inference_success(train, syn, secret)
+    dirty = train.astype({secret: object})
+    dirty.loc[dirty.sample(50, random_state=0).index, secret] = "abc"
+    assert infer_schema(dirty).kind(secret) is ColumnKind.NUMERIC
+    stray = _inference_success(dirty, syn, secret)
+    assert clean >= 5
+    assert abs(stray - clean) <= max(3, clean // 5), (clean, stray)
     data = prepare_inputs(dirty, syn, None, sources={"train": "t.csv"})
     w = next(w for w in data.warnings if w.code == "coerced_values")
-    assert "'age'" in w.message and "50 value(s)" in w.message and "'abc'" in w.message
+    assert f"'{secret}'" in w.message and "50 value(s)" in w.message and "'abc'" in w.message
     assert "t.csv" in w.message and "[columns]" in w.message
 
 
