@@ -3,6 +3,7 @@ CSV formula injection, output-directory guard, utility breakdown, one format per
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import html
 import io
@@ -17,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from synth_audit.cli._common import print_summary
+from synth_audit.errors import SynthAuditError
 from synth_audit.evaluate import evaluate_release
 from synth_audit.report.card import render_audit_card
 from synth_audit.report.html import render_html
@@ -31,6 +33,7 @@ from synth_audit.report.wording import (
     generator_colour,
     run_label,
 )
+from synth_audit.report.write import write_report
 from synth_audit.results import UNMEASURABLE, AttackResult, AuditWarning
 from synth_audit.stats import RiskEstimate, residual_risk
 
@@ -335,3 +338,81 @@ def test_utility_breakdown_on_every_surface(report: AuditReport) -> None:
     cli = _summary_text(report)
     assert f"AUC {auc}" in cli and f"Columns matched least: {worst_col}" in cli
     assert "independent_marginals" in cli
+
+
+# ---- item 18: CSV formula injection -------------------------------------------------------------
+
+
+def test_every_csv_written_neutralises_formulas(report: AuditReport, tmp_path: Path) -> None:
+    # A hostile inference secret value and column name in the per-record outcomes.
+    r = report.inference["health"]
+    per = r.per_record.copy()  # type: ignore[union-attr]
+    per["guess"] = ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "-2+3", "\tx", "plain"] * (
+        len(per) // 6
+    ) + ["plain"] * (len(per) % 6)
+    per["=cmd|' /C calc'!A0"] = "-"
+    per["score"] = -1.5  # a negative number is a number, not a formula
+    rep = dataclasses.replace(report, inference={"health": dataclasses.replace(r, per_record=per)})
+    paths = write_report(rep, tmp_path / "out")
+    for name in ("per_record.csv", "exposed_records.csv"):
+        with open(paths[name], newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        for row in rows:
+            for cell in row:
+                if cell and cell[0] in "=+@\t\r":
+                    raise AssertionError(f"{name}: formula cell {cell!r}")
+                if cell.startswith("-"):
+                    float(cell)  # only numbers may start with '-'
+    text = paths["per_record.csv"].read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'+1" in text and "'@SUM" in text and "'-2+3" in text
+    assert "'=cmd|" in text.splitlines()[0]
+    assert ",-1.5" in text
+
+
+# ---- item 20: the output directory guard covers every file written -----------------------------
+
+
+@pytest.mark.parametrize("existing", ["report.html", "per_record.csv", "audit_card.md"])
+def test_out_dir_with_any_report_file_is_refused(
+    report: AuditReport, tmp_path: Path, existing: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / existing).write_text("precious", encoding="utf-8")
+    with pytest.raises(SynthAuditError, match=existing) as info:
+        write_report(report, out)
+    assert "--overwrite" in str(info.value)
+    assert (out / existing).read_text(encoding="utf-8") == "precious"
+    assert not (out / "report.json").exists()
+    write_report(report, out, overwrite=True)
+    assert (out / existing).read_text(encoding="utf-8") != "precious"
+
+
+def test_evaluate_cli_refuses_out_dir_with_report_html(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("precious", encoding="utf-8")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "synth_audit",
+            "evaluate",
+            "--train",
+            str(SAMPLES / "train.csv"),
+            "--synthetic",
+            str(SAMPLES / "synthetic.csv"),
+            "--control",
+            str(SAMPLES / "control.csv"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "report.html" in res.stderr and "--overwrite" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert (out / "report.html").read_text(encoding="utf-8") == "precious"

@@ -11,8 +11,13 @@ Files written (names are part of the public contract)::
 Every file is written to a temporary file in the same directory and moved into place with
 ``os.replace``, so a reader never sees a half-written file. All documents are rendered before the
 first file is written, and ``report.json`` is moved into place last: a directory holds a
-``report.json`` only once everything beside it is complete. A directory that already holds a
-``report.json`` is refused unless ``overwrite=True``.
+``report.json`` only once everything beside it is complete. A directory that already holds any of
+these files is refused unless ``overwrite=True`` (the message names them).
+
+Every CSV goes through :func:`safe_csv_frame`: a text cell (or column name) that a spreadsheet would
+read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed
+with a single quote, as OWASP recommends against CSV injection. Numbers are left alone (``-3`` in a
+numeric column is a number, not a formula).
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from synth_audit.errors import SynthAuditError
 from synth_audit.report.card import render_audit_card
 from synth_audit.report.html import render_html
 from synth_audit.report.model import AuditReport
 
-__all__ = ["REPORT_FILES", "check_out_dir", "write_report"]
+__all__ = ["REPORT_FILES", "check_out_dir", "csv_bytes", "safe_csv_frame", "write_report"]
 
 REPORT_FILES = (
     "report.html",
@@ -50,12 +58,48 @@ def check_out_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         raise SynthAuditError(
             f"The output path {str(out)!r} exists and is not a directory. Choose another --out."
         )
-    if (out / "report.json").exists() and not overwrite:
+    existing = [name for name in REPORT_FILES if (out / name).exists()] if out.is_dir() else []
+    if existing and not overwrite:
+        what = "a report (report.json)" if existing == ["report.json"] else ", ".join(existing)
         raise SynthAuditError(
-            f"The directory {str(out)!r} already holds a report (report.json). Pass --overwrite to "
-            f"replace it, or choose another --out; nothing stored there has been changed."
+            f"The directory {str(out)!r} already holds {what}, which this audit would replace. "
+            f"Pass --overwrite to replace them, or choose another --out; nothing stored there has "
+            f"been changed."
         )
     return out
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names cannot run as spreadsheet formulas.
+
+    Only text is changed: cells of object, string and categorical columns (and column names) that
+    start with ``= + - @``, a tab or a carriage return get a leading ``'``. Numeric columns are left
+    as they are, so a negative number stays a number.
+    """
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out.isetitem(i, col.map(_neutralise, na_action="ignore"))
+    out.columns = [_neutralise(c) for c in out.columns]
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` as UTF-8 CSV (no index, ``\\n`` line ends), formula-neutralised."""
+    return safe_csv_frame(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _umask() -> int:
@@ -88,10 +132,8 @@ def write_report(
     contents: dict[str, bytes] = {
         "report.html": render_html(report).encode("utf-8"),
         "audit_card.md": render_audit_card(report).encode("utf-8"),
-        "per_record.csv": per_record.to_csv(index=False, lineterminator="\n").encode("utf-8"),
-        "exposed_records.csv": report.exposed_records(top=sys.maxsize)
-        .to_csv(index=False, lineterminator="\n")
-        .encode("utf-8"),
+        "per_record.csv": csv_bytes(per_record),
+        "exposed_records.csv": csv_bytes(report.exposed_records(top=sys.maxsize)),
         "report.json": (report.to_json() + "\n").encode("utf-8"),
     }
     try:
