@@ -250,8 +250,9 @@ def handle_run(args: argparse.Namespace) -> int:
     counts = store.status_counts(spec.name)
     console.print(
         Text(
-            f"{len(outcome.done)} run(s) done now, {len(outcome.failed)} failed, "
-            f"{outcome.already_done} already done, reused ({outcome.seconds:.1f} s). Store: "
+            f"{len(outcome.done)} run(s) done now, {len(outcome.failed)} failed"
+            + (f", {outcome.already_done} already done, reused" if outcome.already_done else "")
+            + f" ({outcome.seconds:.1f} s). Store: "
             + ", ".join(f"{k} {v}" for k, v in counts.items())
             + "."
         ),
@@ -328,6 +329,12 @@ def _fmt(x: Any) -> str:
     return "" if x is None else f"{float(x):.3f}"
 
 
+def _cut(text: str) -> Any:
+    from rich.text import Text
+
+    return Text(text, no_wrap=True, overflow="ellipsis")
+
+
 def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -339,13 +346,12 @@ def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | Non
     # Store.resolve_run_id); long params and notes end in an ellipsis instead of wrapping.
     table.add_column("run", no_wrap=True, min_width=width)
     for col in ("generator", "params", "seed", "status", "risk", "utility", "note"):
+        flexible = col in ("generator", "params", "note")  # these give up width, cut with "…"
         table.add_column(
             col,
             justify="right" if col in ("seed", "risk", "utility") else "left",
-            no_wrap=True,
-            overflow="ellipsis",
-            min_width=len(col) if col in ("seed", "status", "risk") else None,
-            ratio=1 if col in ("params", "note") else None,
+            no_wrap=not flexible,
+            max_width=48 if flexible else None,
         )
     for r in runs:
         note = r.get("error") or ""
@@ -354,13 +360,13 @@ def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | Non
             note = f"{0 if prog is None else prog:.0%} {r.get('message') or ''} ({r.get('worker')})"
         table.add_row(
             Text(shown[r["id"]]),
-            Text(r["generator"]),
-            Text(_params_text(r["params"])),
+            _cut(r["generator"]),
+            _cut(_params_text(r["params"])),
             str(r["seed"]),
             r["status"],
             _fmt(r.get("risk")),
             _fmt(r.get("utility")),
-            Text(" ".join(str(note).split())[:200]),
+            _cut(" ".join(str(note).split())[:200]),
         )
     console.print(table)
 

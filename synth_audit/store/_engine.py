@@ -117,6 +117,12 @@ def resolve_url(url: str | Path | URL | None, *, workspace: Path | None = None) 
         ) from None
     driver = parsed.drivername
     if driver in _SQLITE_DRIVERS:
+        if parsed.username or parsed.password or parsed.host or parsed.port:
+            raise StoreError(
+                f"The store URL {mask_url(parsed)!r} gives a user, password or host, which an SQLite "
+                "file has none of. Write sqlite:////absolute/path/results.sqlite (four slashes), "
+                "sqlite:///relative/path.sqlite or a plain file path."
+            )
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file::memory:"):
             raise StoreError(
@@ -173,6 +179,11 @@ def create_store_engine(resolved: ResolvedURL) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
         engine = create_engine(url, **kwargs)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"Cannot open the store {mask_url(url)!r}: {str(exc).splitlines()[0]}. Use a URL such as "
+            f"{_URL_EXAMPLES}."
+        ) from None
     except (NoSuchModuleError, ImportError) as exc:
         hint = (
             'install the PostgreSQL driver with `pip install "psycopg[binary]>=3.1"`'

@@ -799,8 +799,8 @@ class Store:
                 raise StoreError(
                     f"Cannot re-queue run {run_id!r}: it is {row.status!r}"
                     + (f" (worker {row.worker_id})" if row.worker_id else "")
-                    + "; only failed (or, with force, done) runs can be re-queued. Wait for it to "
-                    "finish; a run whose worker died is re-queued by `synth-audit study run`."
+                    + "; only failed runs can be re-queued (and done ones, with force). Wait for "
+                    "it to finish; a run whose worker died is re-queued by `synth-audit study run`."
                 )
             if force:
                 arts = list(s.scalars(select(ArtefactModel).where(ArtefactModel.run_id == run_id)))
