@@ -320,7 +320,12 @@ def test_write_report_is_atomic(report: AuditReport, tmp_path: Path, monkeypatch
     assert "report.json" not in names  # written last: no report.json unless everything is there
     assert not [n for n in names if n.endswith(".tmp")]  # no temporary file left behind
     monkeypatch.setattr("synth_audit.report.write.os.replace", real_replace)
-    write_report(report, out)  # no report.json yet, so no --overwrite needed
+    # The files moved into place before the failure are guarded like any others: the retry names
+    # them and needs --overwrite (it cannot tell them from files of another report).
+    with pytest.raises(SynthAuditError, match=r"report files .*report\.html") as exc:
+        write_report(report, out)
+    assert "--overwrite" in str(exc.value)
+    write_report(report, out, overwrite=True)
     assert (out / "report.json").is_file()
 
 

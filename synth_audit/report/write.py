@@ -60,7 +60,9 @@ def check_out_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         )
     existing = [name for name in REPORT_FILES if (out / name).exists()] if out.is_dir() else []
     if existing and not overwrite:
-        what = "a report (report.json)" if existing == ["report.json"] else ", ".join(existing)
+        what = ("a report" if "report.json" in existing else "report files") + (
+            f" ({', '.join(existing)})"
+        )
         raise SynthAuditError(
             f"The directory {str(out)!r} already holds {what}, which this audit would replace. "
             f"Pass --overwrite to replace them, or choose another --out; nothing stored there has "
