@@ -72,6 +72,8 @@ __all__ = [
     "RunsPage",
     "Submission",
     "check_release",
+    "COLUMN_KINDS",
+    "inferred_kinds",
     "compare_runs",
     "default_threat_model",
     "describe_run",
@@ -297,6 +299,24 @@ def load_upload(
                 "Parquet."
             )
     return df
+
+
+#: The column kinds a user may declare (``[columns]`` in audit.toml; the app's kind selectors).
+COLUMN_KINDS: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime", "id")
+
+
+def inferred_kinds(train: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """``{column: (kind, why)}`` as synth-audit infers them from the training table alone, before
+    any override: what the app offers to change. Raises :class:`DataValidationError` for a table
+    whose columns cannot be told apart (duplicate names)."""
+    from synth_audit.errors import ConfigError
+    from synth_audit.schema import infer_schema
+
+    try:
+        schema = infer_schema(train)
+    except ConfigError as exc:
+        raise DataValidationError(str(exc)) from None
+    return {c.name: (c.kind.value, c.reason.removeprefix("inferred: ")) for c in schema.columns}
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def test_evaluate_a_sample_release(store_url: str) -> None:
     assert aux_a == ["age", "sex", "race", "site", "family_size"]
     assert widget(at.multiselect, "Secret columns").value == ["health", "mental_health_index"]
     assert widget(at.selectbox, "Utility").value == "health"
-    assert next(x.label for x in at.expander).startswith("The threat model")
+    assert any(x.label.startswith("The threat model") for x in at.expander)
 
     button(at, "Run the evaluation").click().run()
     assert_clean(at)
@@ -282,11 +282,6 @@ BAD_UPLOADS = {
     "header only": ("synthetic.csv", b"age,sex\n", "has a header but no rows"),
     "pickle as parquet": ("synthetic.parquet", _tiny_pickle(), "not a Parquet file"),
     "pickle": ("synthetic.pkl", _tiny_pickle(), "supported are"),
-    "semicolons": (
-        "synthetic.csv",
-        b"age;sex;income\n1;2;3\n4;5;6\n",
-        "does not look like a comma",
-    ),
 }
 
 

@@ -132,5 +132,68 @@ def test_tune_view_says_already_done_reused(store_url: str) -> None:
     assert run_queued(store_url) == []
 
 
-def _unused(*args: Any) -> None:  # keep imports used until the later sections land
-    _ = (Path, errors, parquet_bytes, upload, widget)
+
+# --------------------------------------------------------------------------------------------------
+# Item 24: column kinds of an upload can be declared in the app
+# --------------------------------------------------------------------------------------------------
+
+
+def test_upload_column_kinds_can_be_overridden(store_url: str, fair_small: Any) -> None:
+    """A record number in train and control but not in the release is refused as a missing column
+    until it is declared an identifier; an integer column declared categorical reaches the
+    evaluation's config ``[columns]`` and its report."""
+    frames = {role: df.copy() for role, df in fair_small.items()}
+    # Not 0, 1, 2, ...: a person number that synth-audit cannot tell from a measurement.
+    frames["train"].insert(0, "record", [7 * i + 13 for i in range(len(frames["train"]))])
+    frames["control"].insert(0, "record", [7 * i + 5013 for i in range(len(frames["control"]))])
+    at = open_app()
+    upload(at, _fair_upload(frames))
+    assert_clean(at)
+    kinds = {s.label: s for s in at.selectbox if str(s.key).startswith("eval.kind.")}
+    assert set(kinds) == {"record", *fair_small["train"].columns}
+    assert kinds["children"].value == "numeric"  # detected
+    assert kinds["record"].value == "numeric"
+    assert kinds["children"].format_func("numeric") == "numeric (detected)"
+    assert any("'record'" in m for m in errors(at)), errors(at)  # the release lacks it
+    assert not [b for b in at.button if b.label == "Run the evaluation"]
+
+    kinds["record"].set_value("id").run()
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    kinds = {s.label: s for s in at.selectbox if str(s.key).startswith("eval.kind.")}
+    kinds["children"].set_value("categorical").run()
+    assert_clean(at)
+    assert "record" not in widget(at.multiselect, "Columns A").options
+    assert "record" not in widget(at.multiselect, "Secret columns").options
+    widget(at.multiselect, "Secret columns").set_value(["children"])
+    at.number_input(key=next(k for k in at.session_state if "eval.n_so." in k)).set_value(20)
+    button(at, "Run the evaluation").click().run()
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    run_id = at.session_state["eval.run_id"]
+    store = service.open_app_store(store_url)
+    assert store.get_run(run_id).params["config"]["columns"] == {
+        "record": "id",
+        "children": "categorical",
+    }
+    run_queued(store_url)
+    assert store.get_run(run_id).status == "done", store.get_run(run_id).error
+    report = service.report_for_run(store, run_id)
+    assert report is not None
+    assert report.schema.kind("children").value == "categorical"
+    assert report.schema.kind("record").value == "id"
+
+
+def test_inferred_kinds_names_each_columns_kind(fair_small: Any) -> None:
+    kinds = service.inferred_kinds(fair_small["train"])
+    assert kinds["age"][0] == "numeric" and kinds["occupation"][0] == "categorical"
+    assert all(k in service.COLUMN_KINDS and why for k, why in kinds.values())
+
+
+def test_a_semicolon_separated_upload_is_read(store_url: str) -> None:
+    """The delimiter is detected (item 20); the app used to refuse such a file."""
+    at = open_app()
+    upload(at, {"synthetic": ("synthetic.csv", b"age;sex;income\n1;2;3\n4;5;6\n")})
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    assert "2 rows × 3 columns" in [str(c.value) for c in at.caption]

@@ -122,6 +122,59 @@ def _inputs() -> tuple[dict[str, Any], dict[str, str], dict[str, Any], str, str]
     return frames, names, {}, f"upload {names['synthetic']}", f"upload-{key}"
 
 
+KIND_LABELS = {
+    "numeric": "numeric",
+    "categorical": "categorical",
+    "boolean": "boolean",
+    "datetime": "date / time",
+    "id": "identifier (left out of the attacks)",
+}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _inferred(train: Any) -> dict[str, tuple[str, str]]:
+    return service.inferred_kinds(train)
+
+
+def _kinds_editor(train: Any, base: dict[str, str], key: str) -> dict[str, str]:
+    """One selector per column, preset to the kind synth-audit detected (or the sample's config);
+    returns the ``[columns]`` overrides to audit with. Offered before the tables are checked, so a
+    column refused for its detected kind can be declared another kind."""
+    try:
+        detected = _inferred(train)
+    except SynthAuditError:
+        return dict(base)  # the check below reports what is wrong with the table
+    overrides = {c: k for c, k in base.items() if c not in detected}
+    options = list(service.COLUMN_KINDS)
+    changed = sum(1 for c, k in base.items() if c in detected and k != detected[c][0])
+    with st.expander(
+        f"Column kinds: {len(detected)} columns"
+        + (f", {changed} declared by the settings" if changed else "")
+        + " (change any that is wrong)",
+        icon=":material/view_column:",
+    ):
+        st.caption(
+            "synth-audit reads each column as one kind; the attacks and metrics treat the kinds "
+            "differently (numbers are compared by distance, categories only by equality). Integer "
+            "codes (occupation, region) are categories; person or record ids are identifiers and "
+            "are left out of the attacks, and a release need not contain them."
+        )
+        grid = st.columns(4)
+        for i, (col, (kind, why)) in enumerate(detected.items()):
+            preset = str(base.get(col, kind))
+            chosen = grid[i % 4].selectbox(
+                col,
+                options,
+                index=options.index(preset) if preset in options else options.index(kind),
+                key=f"eval.kind.{key}.{col}",
+                format_func=lambda k, kind=kind: KIND_LABELS[k] + (" (detected)" if k == kind else ""),
+                help=f"Detected as {KIND_LABELS[kind]}: {why}.",
+            )
+            if chosen != kind:
+                overrides[col] = chosen
+    return overrides
+
+
 def _settings_form(
     check: service.ReleaseCheck, base: dict[str, Any], key: str
 ) -> dict[str, Any] | None:
@@ -226,6 +279,10 @@ def _settings_form(
     return config
 
 
+def _kinds_key(kinds: dict[str, str]) -> str:
+    return hashlib.sha256(repr(sorted(kinds.items())).encode()).hexdigest()[:8]
+
+
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def _report(url: str, run_id: str) -> tuple[Any, Any]:
     store = ui.get_store()
@@ -266,14 +323,16 @@ def main() -> None:
     chosen = _inputs()
     if chosen is not None:
         frames, names, base, label, key = chosen
-        kinds = dict(base.get("columns") or {})
+        base_kinds = {str(c): str(k) for c, k in (base.get("columns") or {}).items()}
+        kinds = _kinds_editor(frames["train"], base_kinds, key)
         try:
             check = _check(frames["train"], frames["synthetic"], frames["control"], kinds, names)
         except SynthAuditError as exc:
             st.error(str(exc), icon=":material/error:")
             check = None
         if check is not None:
-            config = _settings_form(check, base, key)
+            # Other kinds give other usable columns: the form (and its column choices) starts afresh.
+            config = _settings_form(check, {**base, "columns": kinds}, f"{key}-{_kinds_key(kinds)}")
             if config is not None:
                 sub = service.submit_evaluation(
                     ui.get_store(),
