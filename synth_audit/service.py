@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from synth_audit.study.spec import StudySpec
 
 __all__ = [
+    "COLUMN_KINDS",
     "DEFAULT_MAX_UPLOAD_MB",
     "EVALUATIONS_STUDY",
     "MAX_UPLOAD_ENV",
@@ -72,8 +73,6 @@ __all__ = [
     "RunsPage",
     "Submission",
     "check_release",
-    "COLUMN_KINDS",
-    "inferred_kinds",
     "compare_runs",
     "default_threat_model",
     "describe_run",
@@ -85,6 +84,7 @@ __all__ = [
     "frontier_data",
     "generator_choices",
     "generator_param_fields",
+    "inferred_kinds",
     "is_release_evaluation",
     "list_runs_frame",
     "load_upload",

@@ -8,7 +8,6 @@ item 19 (favicon without the network, ``/evaluate``) are in ``test_e2e.py``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,7 +20,6 @@ from test_app import (
     csv_bytes,
     errors,
     open_app,
-    parquet_bytes,
     run_queued,
     store_url,
     upload,
@@ -130,7 +128,6 @@ def test_tune_view_says_already_done_reused(store_url: str) -> None:
     notes = [str(i.value) for i in at.info if "reused" in str(i.value)]
     assert len(notes) == 1 and notes[0].startswith("Already done, reused"), notes
     assert run_queued(store_url) == []
-
 
 
 # --------------------------------------------------------------------------------------------------

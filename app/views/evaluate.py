@@ -167,7 +167,9 @@ def _kinds_editor(train: Any, base: dict[str, str], key: str) -> dict[str, str]:
                 options,
                 index=options.index(preset) if preset in options else options.index(kind),
                 key=f"eval.kind.{key}.{col}",
-                format_func=lambda k, kind=kind: KIND_LABELS[k] + (" (detected)" if k == kind else ""),
+                format_func=lambda k, kind=kind: (
+                    KIND_LABELS[k] + (" (detected)" if k == kind else "")
+                ),
                 help=f"Detected as {KIND_LABELS[kind]}: {why}.",
             )
             if chosen != kind:
