@@ -462,3 +462,52 @@ def test_runs_export_of_a_run_without_report_says_why(
     err = capsys.readouterr().err
     assert "no stored report" in err and "queued" in err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# The remedy for an older store names a command that exists
+# --------------------------------------------------------------------------------------------------
+
+_NEXT_REVISION = '''
+"""Add a note to runs (test revision)."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("runs", sa.Column("note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    raise NotImplementedError
+'''
+
+
+def test_store_upgrade_command_follows_the_older_store_remedy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import synth_audit.store._migrate as migrate
+
+    url = str(tmp_path / "old.sqlite")
+    open_store(url).close()  # at the shipped revision: older than the "next" synth-audit's
+    nxt = tmp_path / "migrations_next"
+    shutil.copytree(migrate.MIGRATIONS_DIR, nxt, ignore=shutil.ignore_patterns("__pycache__"))
+    (nxt / "versions" / "0002_note.py").write_text(_NEXT_REVISION)
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", nxt)
+    assert main(["runs", "list", "--store", url]) == 2
+    err = capsys.readouterr().err
+    remedy = f"synth-audit store upgrade --store sqlite:///{tmp_path / 'old.sqlite'}"
+    assert remedy in err
+    assert main(remedy.split()[1:]) == 0
+    assert "from schema revision '0001' to '0002'" in capsys.readouterr().out
+    assert main(["runs", "list", "--store", url]) == 0
+    assert main(["store", "upgrade", "--store", url]) == 0
+    assert "already" in capsys.readouterr().out

@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "frontier",
     "worker",
     "app",
+    "store",
 ]
 
 

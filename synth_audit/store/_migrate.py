@@ -143,8 +143,13 @@ def check_schema(
     if state.is_older and not upgrade:
         raise StoreError(
             f"The result store {url} has schema revision {state.current!r}, older than this "
-            f"synth-audit's {state.head!r}. Upgrade it with `synth-audit store upgrade --store "
-            f"{url}` (nothing stored is dropped; back up the store first if you like), or call "
+            f"synth-audit's {state.head!r}. Upgrade it with `synth-audit store upgrade "
+            + (
+                f"--store {url}`"
+                if resolved.url.password is None
+                else f"` with $SYNTH_AUDIT_STORE set to the store's URL ({url})"
+            )
+            + " (nothing stored is dropped; back up the store first if you like), or call "
             "open_store(..., upgrade=True)."
         )
     _, after = upgrade_schema(engine, resolved, script_location=script_location)
