@@ -208,5 +208,8 @@ def load_audit_config(path: str | Path | None) -> AuditConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name} is not valid TOML: {exc}.") from None
+        raise ConfigError(
+            f"{name} is not valid TOML: {exc}. Fix the syntax there (strings in double quotes, "
+            f"one key = value per line, [table] headers)."
+        ) from None
     return AuditConfig.from_mapping(data, source=name)

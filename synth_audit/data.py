@@ -348,11 +348,14 @@ def prepare_inputs(
         if df.shape[1] == 0:
             problems.append(f"The {role} input ({src[role]}) has no columns.")
         elif len(df) == 0:
-            problems.append(f"The {role} input ({src[role]}) has a header but no rows.")
+            problems.append(
+                f"The {role} input ({src[role]}) has a header but no rows. Give the file with its "
+                f"data rows."
+            )
         elif len(df) == 1:
             problems.append(
                 f"The {role} input ({src[role]}) has a single row; attacks and confidence intervals "
-                f"need many records (hundreds at least)."
+                f"need many records (hundreds at least). Give the whole table."
             )
         dup_cols = df.columns[df.columns.duplicated()]
         if len(dup_cols):
@@ -406,8 +409,9 @@ def prepare_inputs(
                 )
             problems.append(
                 f"The {role} input ({src[role]}) does not have the same columns as train "
-                f"({src['train']}): {'; '.join(parts)}. All inputs must share the same columns "
-                f"(identifier columns excluded from the attacks may be left out)."
+                f"({src['train']}): {'; '.join(parts)}. Rename, add or drop columns so that all "
+                f"inputs share the same columns (identifier columns excluded from the attacks may "
+                f"be left out)."
             )
     if problems:
         raise DataValidationError(" ".join(problems))
