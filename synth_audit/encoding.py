@@ -28,6 +28,7 @@ which is the same since all differences are 0 within the fitted frames).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import KDTree, NearestNeighbors
+from sklearn.neighbors import NearestNeighbors
 
 from synth_audit.schema import ColumnKind, Schema
 
@@ -202,20 +203,54 @@ def _factorize_pair(
     return codes[: len(query)], codes[len(query) :]
 
 
-def _brute_l1(
-    q: np.ndarray, c: np.ndarray, budget: int = 4_000_000
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact 1-NN under L1 by chunked broadcasting (small groups)."""
-    n, g, d = len(q), len(c), max(q.shape[1], 1)
-    dist = np.empty(n)
-    idx = np.empty(n, dtype=np.int64)
-    step = max(1, budget // (g * d))
-    for s in range(0, n, step):
-        block = np.abs(q[s : s + step, None, :] - c[None, :, :]).sum(axis=2)
-        j = block.argmin(axis=1)
-        idx[s : s + step] = j
-        dist[s : s + step] = block[np.arange(len(j)), j]
-    return dist, idx
+# Normalised numeric values are clipped to this magnitude so that +-inf compares equal to itself and
+# far from everything else instead of producing inf - inf = NaN inside the search.
+_CLIP = 1e6
+
+
+def _unique_rows(cat: np.ndarray, num: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: first row of each distinct (codes, values) row, and each row's class.
+
+    NaN equals NaN here (missing == missing, as in the distance). ``first`` is increasing, so the
+    representative of a class is its lowest row.
+    """
+    n = len(cat)
+    num_key = np.where(np.isnan(num), np.inf, num) + 0.0  # + 0.0 turns -0.0 into 0.0
+    both = np.ascontiguousarray(np.hstack([cat.astype(np.float64), num_key]))
+    if both.shape[1] == 0:
+        return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    rows = both.view(np.dtype((np.void, both.dtype.itemsize * both.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    # np.unique orders classes by their bytes; renumber them by first occurrence.
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order].astype(np.int64), rank[inverse.ravel()].astype(np.int64)
+
+
+def _group_columns(codes: np.ndarray, max_groups: int) -> list[int]:
+    """Categorical columns (indices into ``codes``) whose value combinations group the candidates.
+
+    Columns are taken by increasing number of distinct values while the candidates form at most
+    ``max_groups`` distinct combinations; high-cardinality columns stay out (they are compared
+    row by row) so they never multiply the number of groups.
+    """
+    if codes.shape[1] == 0 or max_groups < 1:
+        return []
+    card = [len(np.unique(codes[:, j])) for j in range(codes.shape[1])]
+    chosen: list[int] = []
+    key = np.zeros(len(codes), dtype=np.int64)
+    radix = 1
+    for j in sorted(range(codes.shape[1]), key=lambda j: card[j]):
+        width = int(codes[:, j].max(initial=0)) + 1
+        if radix * width > 2**62:
+            break
+        trial = key * width + codes[:, j]
+        if len(np.unique(trial)) > max_groups:
+            break
+        chosen.append(j)
+        key, radix = trial, radix * width
+    return chosen
 
 
 def nearest_gower(
@@ -224,108 +259,136 @@ def nearest_gower(
     encoder: MixedEncoder,
     columns: Sequence[str],
     *,
-    max_groups: int = 2048,
+    max_groups: int = 4096,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact nearest candidate (Gower over ``columns``) of every query row: ``(distances, indices)``.
 
     Gower distance times the number of columns is ``L1(numeric part) + (number of categorical
-    mismatches)``. Candidates are grouped by their combination of low-cardinality categorical values;
-    for each query the group with the same combination is searched first (a KD-tree on the few
-    remaining dimensions), then groups that differ in m categories, but only for queries whose best
-    distance so far exceeds m: no group can beat a distance it cannot reach. The result is exact (the
-    same distances as a brute-force search; among equal distances any one index may be returned) and
-    avoids searching a one-hot space of dozens of dimensions, where trees degrade to brute force.
+    mismatches)``. Each column is coded once (categories as integers, numbers scaled by the
+    encoder's ranges); identical rows are searched once. Candidates are grouped by their
+    combination of low-cardinality categorical values (at most ``max_groups`` groups, and at most
+    a quarter of the distinct candidates); inside a group they are sorted by one numeric "pivot"
+    column. For each query, groups are visited by increasing number m of mismatching group columns
+    and a group is skipped once m reaches the best distance found; inside a group the scan walks
+    outward from the query's pivot value and stops where the pivot difference alone reaches the
+    best distance; a candidate's remaining columns are added until the sum reaches it. Every skip
+    uses a lower bound, so the result is exact: the same distances as a brute-force search (among
+    equal distances the first one found in this fixed order is returned, so the same inputs give
+    the same indices whatever ``n_jobs``). Compiled with numba; queries are split over
+    ``n_jobs`` threads (default: the cores, or ``OMP_NUM_THREADS`` when a worker set it).
     """
     cols = list(columns)
     n_cols = max(len(cols), 1)
     if len(query) == 0 or len(candidates) == 0:
         return np.zeros(len(query)), np.zeros(len(query), dtype=np.int64)
-    cat_cols = [c for c in cols if encoder.schema.kind(c).is_categorical]
-    coded = {c: _factorize_pair(query, candidates, c) for c in cat_cols}
-    # Mixed-radix integer keys stand for combinations of categories (np.unique on rows is slow).
-    group_cols: list[str] = []
-    qkey = np.zeros(len(query), dtype=np.int64)
-    ckey = np.zeros(len(candidates), dtype=np.int64)
-    radix = 1
-    for c in sorted(
-        cat_cols, key=lambda c: int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0)))
-    ):
-        card = int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0))) + 1
-        if radix * card > 2**62:
-            break
-        trial_c = ckey * card + coded[c][1]
-        if len(np.unique(trial_c)) > max_groups:
-            break
-        group_cols.append(c)
-        qkey, ckey, radix = qkey * card + coded[c][0], trial_c, radix * card
-    if not group_cols:
+    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
+    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
+    if not cat_cols:
+        # Purely numeric: a KD-tree on at most 3 coordinates per column is exact and sub-linear.
         eq, ec = encoder.transform_pair(query, candidates, cols)
         d, i = nearest_neighbors(eq, ec, 1, n_columns=n_cols, n_jobs=n_jobs)
         return d[:, 0], i[:, 0]
 
-    rest = [c for c in cols if c not in group_cols]
-    if rest:
-        eq, ec = encoder.transform_pair(query, candidates, rest)
+    nq, nc = len(query), len(candidates)
+    cat = np.empty((nq + nc, len(cat_cols)), dtype=np.int32)
+    for j, c in enumerate(cat_cols):
+        qc, cc = _factorize_pair(query, candidates, c)
+        cat[:nq, j], cat[nq:, j] = qc, cc
+    num = np.empty((nq + nc, len(num_cols)))
+    for j, c in enumerate(num_cols):
+        v = np.concatenate([_numeric_values(query[c]), _numeric_values(candidates[c])])
+        rng = encoder._ranges[c]
+        x = (v - encoder._mins[c]) / rng if rng > 0 else np.where(np.isnan(v), np.nan, 0.0)
+        num[:, j] = np.clip(x, -_CLIP, _CLIP)  # NaN stays NaN
+
+    # Identical rows are searched once.
+    q_first, q_inv = _unique_rows(cat[:nq], num[:nq])
+    c_first, c_inv = _unique_rows(cat[nq:], num[nq:])
+    del c_inv
+    qcat_all, qnum_all = cat[:nq][q_first], num[:nq][q_first]
+    ccat_all, cnum_all = cat[nq:][c_first], num[nq:][c_first]
+    n_cu = len(c_first)
+
+    # Group columns, remaining categorical columns (most often mismatching first), pivot column.
+    limit = max(1, min(max_groups, n_cu // 4))
+    gcols = _group_columns(ccat_all, limit)
+    rcols = [j for j in range(len(cat_cols)) if j not in gcols]
+
+    def mismatch(j: int) -> float:
+        _, counts = np.unique(ccat_all[:, j], return_counts=True)
+        share = counts / counts.sum()
+        return float(1.0 - (share**2).sum())
+
+    rcols.sort(key=mismatch, reverse=True)
+
+    def spread(j: int) -> float:
+        x = cnum_all[:, j]
+        present = x[~np.isnan(x)]
+        miss = 1.0 - len(present) / max(len(x), 1)
+        dev = float(np.abs(present - np.median(present)).mean()) if present.size else 0.0
+        return dev * (1.0 - miss) + miss
+
+    ncols_sorted = sorted(range(len(num_cols)), key=spread, reverse=True)
+    if ncols_sorted:
+        pivot, nrest = ncols_sorted[0], ncols_sorted[1:]
+        cpiv_all, qpiv_all = cnum_all[:, pivot], qnum_all[:, pivot]
     else:
-        eq, ec = np.zeros((len(query), 0)), np.zeros((len(candidates), 0))
-    uqk, q_inv = np.unique(qkey, return_inverse=True)
-    uck, c_inv = np.unique(ckey, return_inverse=True)
-    # Decode each distinct key back into its category codes to count mismatches between combos.
-    cards = [
-        int(max(coded[c][0].max(initial=0), coded[c][1].max(initial=0))) + 1 for c in group_cols
-    ]
+        nrest = []
+        cpiv_all, qpiv_all = np.zeros(n_cu), np.zeros(len(q_first))
 
-    def decode(keys: np.ndarray) -> np.ndarray:
-        out = np.empty((len(keys), len(cards)), dtype=np.int64)
-        rest_k = keys.copy()
-        for i in range(len(cards) - 1, -1, -1):
-            out[:, i] = rest_k % cards[i]
-            rest_k //= cards[i]
-        return out
+    # Candidates sorted by group, then pivot (missing pivot values last in their group).
+    gcodes = ccat_all[:, gcols]
+    if gcols:
+        gkey, g_of = np.unique(gcodes, axis=0, return_inverse=True)
+        g_of = g_of.ravel()
+    else:
+        gkey, g_of = np.zeros((1, 0), dtype=np.int32), np.zeros(n_cu, dtype=np.int64)
+    piv_missing = np.isnan(cpiv_all)
+    c_order = np.lexsort((np.where(piv_missing, 0.0, cpiv_all), piv_missing, g_of))
+    g_sorted = g_of[c_order]
+    gstart = np.searchsorted(g_sorted, np.arange(len(gkey) + 1)).astype(np.int64)
+    gnan = (gstart[:-1] + np.add.reduceat(~piv_missing[c_order], gstart[:-1])).astype(np.int64)
+    empty = gstart[:-1] == gstart[1:]
+    gnan[empty] = gstart[:-1][empty]
 
-    hamming = (decode(uqk)[:, None, :] != decode(uck)[None, :, :]).sum(axis=2)
-    q_order = np.argsort(q_inv, kind="stable")
-    q_bounds = np.searchsorted(q_inv[q_order], np.arange(len(uqk) + 1))
-    c_order = np.argsort(c_inv, kind="stable")
-    c_bounds = np.searchsorted(c_inv[c_order], np.arange(len(uck) + 1))
-    best = np.full(len(query), np.inf)
-    arg = np.full(len(query), -1, dtype=np.int64)
-
-    def solve(g: int) -> None:
-        # Rows of different query combinations are disjoint, so threads never write the same cell.
-        rows_all = q_order[q_bounds[g] : q_bounds[g + 1]]
-        h_g = hamming[g]
-        for m in range(len(group_cols) + 1):
-            rows = rows_all[best[rows_all] > m]
-            if rows.size == 0:
-                break
-            hs = np.flatnonzero(h_g == m)
-            if hs.size == 0:
-                continue
-            if hs.size == 1:
-                members = c_order[c_bounds[hs[0]] : c_bounds[hs[0] + 1]]
-            else:
-                members = np.concatenate([c_order[c_bounds[h] : c_bounds[h + 1]] for h in hs])
-            if ec.shape[1] == 0:
-                d = np.zeros(rows.size)
-                j = np.zeros(rows.size, dtype=np.int64)
-            elif members.size * rows.size <= 200_000 or members.size < 64:
-                d, j = _brute_l1(eq[rows], ec[members])
-            else:
-                dd, jj = KDTree(ec[members], metric="manhattan").query(eq[rows], k=1)
-                d, j = dd[:, 0], jj[:, 0]
-            total = d + m
-            better = total < best[rows]
-            best[rows[better]] = total[better]
-            arg[rows[better]] = members[j[better]]
+    # Queries sorted by their group-column values, so consecutive queries share group orders.
+    qg = np.ascontiguousarray(qcat_all[:, gcols])
+    q_order = np.lexsort(qg.T[::-1]) if gcols else np.arange(len(q_first))
+    args = (
+        np.ascontiguousarray(qg[q_order]),
+        np.ascontiguousarray(qcat_all[q_order][:, rcols]),
+        np.ascontiguousarray(qnum_all[q_order][:, nrest]),
+        np.ascontiguousarray(qpiv_all[q_order]),
+        np.ascontiguousarray(gkey.astype(np.int32)),
+        gstart,
+        gnan,
+        np.ascontiguousarray(ccat_all[c_order][:, rcols]),
+        np.ascontiguousarray(cnum_all[c_order][:, nrest]),
+        np.ascontiguousarray(cpiv_all[c_order]),
+    )
+    n_uq = len(q_first)
+    best = np.full(n_uq, np.inf)
+    arg = np.full(n_uq, -1, dtype=np.int64)
+    from synth_audit._gower_kernel import scan
 
     workers = _default_threads() if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
-    order = np.argsort(-(q_bounds[1:] - q_bounds[:-1]), kind="stable")  # big combos first
-    if workers > 1 and len(uqk) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(solve, order.tolist()))
+    n_chunks = 1 if workers == 1 or n_uq < 256 else min(8 * workers, n_uq // 32)
+    bounds = [int(b) for b in np.linspace(0, n_uq, n_chunks + 1)]
+
+    def run(span: tuple[int, int]) -> None:
+        # Chunks write disjoint slices of best/arg; the kernel releases the GIL.
+        scan(span[0], span[1], *args, best, arg)
+
+    spans = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+    if n_chunks == 1:
+        run((0, n_uq))
     else:
-        for g in order.tolist():
-            solve(g)
-    return best / n_cols, arg
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, spans))
+    # Back to the caller's rows: sorted unique query -> unique query -> query; same for candidates.
+    best_u = np.empty(n_uq)
+    arg_u = np.empty(n_uq, dtype=np.int64)
+    best_u[q_order] = best
+    arg_u[q_order] = c_first[c_order[arg]]
+    return best_u[q_inv] / n_cols, arg_u[q_inv]
