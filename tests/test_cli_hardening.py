@@ -511,3 +511,15 @@ def test_store_upgrade_command_follows_the_older_store_remedy(
     assert main(["runs", "list", "--store", url]) == 0
     assert main(["store", "upgrade", "--store", url]) == 0
     assert "already" in capsys.readouterr().out
+
+
+def test_the_names_checked_at_load_are_the_names_runs_record(done: dict[str, Any]) -> None:
+    """The load-time check and the runner must agree: every result a run recorded is known."""
+    from synth_audit.study.spec import result_names
+
+    spec = load_study(done["spec"])
+    columns = [str(c) for c in pd.read_csv(FAIR, nrows=1).columns]
+    risks, utility = result_names(spec, columns)
+    store = done["store"]
+    recorded = {r.metric for run in store.list_runs(study="h") for r in store.results_for(run.id)}
+    assert recorded and recorded <= set(risks) | set(utility), recorded - set(risks) - set(utility)
