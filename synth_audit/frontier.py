@@ -7,9 +7,12 @@ Risk, chosen with ``risk=``:
 
 ``"worst"`` (default)
     The largest of the run's Article 29 risks (every ``*.risk`` result: singling out univariate and
-    multivariate, linkability, inference of each secret). Its interval is ``[max of the lower
-    bounds, max of the upper bounds]``: the upper end is an upper bound for the largest risk
-    whenever each upper bound holds, which is what the conservative front needs.
+    multivariate, linkability, inference of each secret), shown with the value *and* the interval
+    of that same criterion (never the bound of another attack). Criteria that could not be measured
+    (a result whose warnings hold ``unmeasurable``: its interval says nothing, e.g. [0, 1] from
+    three predicates) are left out unless ``include_unmeasurable=True``; a run with no measurable
+    criterion is listed in :attr:`Frontier.excluded`. Results stored before that code existed
+    count as measurable.
 any result name
     That result's value and CI, e.g. ``"membership.dcr.tpr_at_0.01_fpr"`` (TPR at 1 % FPR of the
     no-box DCR attack) or ``"linkability.risk"``.
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synth_audit.errors import ConfigError, DataValidationError, format_names
+from synth_audit.report.wording import fmt_pct, generator_colour, run_label
 
 if TYPE_CHECKING:
     from synth_audit.store import Store
@@ -66,6 +70,8 @@ __all__ = [
 
 FRONTIER_SCHEMA_VERSION = "1.0"
 WORST = "worst"
+#: :data:`synth_audit.results.UNMEASURABLE`, not imported so that this module stays light.
+UNMEASURABLE = "unmeasurable"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -98,10 +104,30 @@ def as_float(x: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def run_risk(results: Mapping[str, Any], risk: str = WORST) -> RiskValue | None:
+def is_measurable(row: Any) -> bool:
+    """False when a result row says it could not be measured: ``measurable`` false, or the code
+    ``unmeasurable`` among its warnings (``extra["warnings"]`` of a stored row, or ``warnings`` as
+    codes or ``{"code": ...}`` mappings). Rows without either count as measurable."""
+    flag = _field(row, "measurable")
+    if flag is False:
+        return False
+    extra = _field(row, "extra")
+    found: list[Any] = [_field(row, "warnings")]
+    if isinstance(extra, Mapping):
+        found.append(extra.get("warnings"))  # codes; some rows store only a count here
+    warnings = [w for ws in found if isinstance(ws, list | tuple) for w in ws]
+    codes = {w.get("code") if isinstance(w, Mapping) else w for w in warnings}
+    return UNMEASURABLE not in codes
+
+
+def run_risk(
+    results: Mapping[str, Any], risk: str = WORST, *, include_unmeasurable: bool = False
+) -> RiskValue | None:
     """The risk of one run from its results (metric name → row with value/ci_low/ci_high).
 
-    ``None`` when the run has no such result (or no ``*.risk`` result for ``"worst"``).
+    ``None`` when the run has no such result (or no measurable ``*.risk`` result for ``"worst"``;
+    a named result that could not be measured is ``None`` too unless ``include_unmeasurable``).
+    The interval is always that of the result the value comes from.
     """
     if risk == WORST:
         cands = [
@@ -112,23 +138,16 @@ def run_risk(results: Mapping[str, Any], risk: str = WORST) -> RiskValue | None:
                 as_float(_field(r, "ci_high")),
             )
             for name, r in results.items()
-            if name.endswith(".risk")
+            if name.endswith(".risk") and (include_unmeasurable or is_measurable(r))
         ]
         cands = [c for c in cands if c[1] is not None]
         if not cands:
             return None
-        name, value, _, _ = max(cands, key=lambda c: (c[1], c[3] if c[3] is not None else c[1]))
-        lows = [c[2] for c in cands if c[2] is not None]
-        highs = [c[3] for c in cands if c[3] is not None]
+        name, value, lo, hi = max(cands, key=lambda c: (c[1], c[3] if c[3] is not None else c[1]))
         assert value is not None
-        return RiskValue(
-            value=value,
-            ci_low=max(lows) if lows else None,
-            ci_high=max(highs) if highs else None,
-            attack=name.removesuffix(".risk"),
-        )
+        return RiskValue(value=value, ci_low=lo, ci_high=hi, attack=name.removesuffix(".risk"))
     row = results.get(risk)
-    if row is None:
+    if row is None or not (include_unmeasurable or is_measurable(row)):
         return None
     value = as_float(_field(row, "value"))
     if value is None:
@@ -203,8 +222,13 @@ class FrontierPoint:
 
     @property
     def label(self) -> str:
-        params = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.generator}({params})" if params else self.generator
+        """Generator and parameters: ``ctgan(epochs=50)``."""
+        return run_label(self.generator, self.params)
+
+    @property
+    def run_label(self) -> str:
+        """Generator, parameters and seed number: ``ctgan(epochs=50) · seed #2``."""
+        return run_label(self.generator, self.params, self.seed_index)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -241,6 +265,7 @@ class Frontier:
     excluded: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     schema_version: str = FRONTIER_SCHEMA_VERSION
+    include_unmeasurable: bool = False
 
     @classmethod
     def from_points(
@@ -252,6 +277,7 @@ class Frontier:
         utility: str = "utility.score",
         conservative: bool = False,
         excluded: Mapping[str, str] | None = None,
+        include_unmeasurable: bool = False,
     ) -> Frontier:
         """Compute both fronts over ``points`` (their ``on_*`` flags are recomputed)."""
         pts = list(points)
@@ -266,6 +292,7 @@ class Frontier:
             conservative=conservative,
             excluded=dict(excluded or {}),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            include_unmeasurable=include_unmeasurable,
         )
 
     def front(self, *, conservative: bool | None = None) -> list[FrontierPoint]:
@@ -284,12 +311,14 @@ class Frontier:
             "risk": self.risk,
             "utility": self.utility,
             "conservative": self.conservative,
+            "include_unmeasurable": self.include_unmeasurable,
             "created_at": self.created_at,
             "definition": {
                 "risk": "lower is better",
                 "utility": "higher is better",
                 "front": "runs no other run beats on both risk and utility",
                 "conservative_front": "the same with each risk at its CI's upper bound",
+                "worst": "the largest measurable risk of a run, with that criterion's own CI",
             },
             "points": [p.to_dict() for p in self.points],
             "front": [p.run_id for p in self.front(conservative=False)],
@@ -318,6 +347,7 @@ class Frontier:
                 excluded=dict(d.get("excluded") or {}),
                 created_at=str(d.get("created_at", "")),
                 schema_version=version,
+                include_unmeasurable=bool(d.get("include_unmeasurable", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataValidationError(
@@ -336,9 +366,11 @@ def frontier_for_study(
     risk: str | None = None,
     utility: str | None = None,
     conservative: bool = False,
+    include_unmeasurable: bool = False,
 ) -> Frontier:
     """The frontier of the study's done runs. ``risk``/``utility`` default to the study's
-    ``[frontier]`` settings (``"worst"`` and ``"utility.score"``)."""
+    ``[frontier]`` settings (``"worst"`` and ``"utility.score"``). Criteria that could not be
+    measured are left out of the risk unless ``include_unmeasurable``."""
     record = store.get_study(study)
     settings = dict(record.spec.get("frontier") or {})
     risk = risk or str(settings.get("risk") or WORST)
@@ -353,6 +385,13 @@ def frontier_for_study(
                 "ci_low": row.ci_low,
                 "ci_high": row.ci_high,
             }
+    if not include_unmeasurable:
+        # The warning codes live in each result's ``extra``, which the study table leaves out.
+        for rid, res in per_run.items():
+            if any(m.endswith(".risk") for m in res):
+                for r in store.results_for(rid):
+                    if r.metric in res and not is_measurable(r):
+                        res[r.metric]["measurable"] = False
     metrics = sorted({m for res in per_run.values() for m in res})
     if per_run and risk != WORST and risk not in metrics:
         raise ConfigError(
@@ -368,12 +407,18 @@ def frontier_for_study(
     excluded: dict[str, str] = {}
     for rid, res in per_run.items():
         run = runs[rid]
-        rv = run_risk(res, risk)
+        rv = run_risk(res, risk, include_unmeasurable=include_unmeasurable)
         u = res.get(utility, {})
         uv = as_float(u.get("value"))
         if rv is None or uv is None:
             missing = [n for n, v in (("risk", rv), ("utility", uv)) if v is None]
-            excluded[rid] = f"no {' and no '.join(missing)} result"
+            why = f"no {' and no '.join(missing)} result"
+            if rv is None and run_risk(res, risk, include_unmeasurable=True) is not None:
+                why = (
+                    "no measurable risk (every candidate criterion could not be measured; "
+                    "include_unmeasurable / --include-unmeasurable counts them)"
+                )
+            excluded[rid] = why
             continue
         points.append(
             FrontierPoint(
@@ -398,6 +443,7 @@ def frontier_for_study(
         utility=utility,
         conservative=conservative,
         excluded=excluded,
+        include_unmeasurable=include_unmeasurable,
     )
 
 
@@ -420,6 +466,7 @@ def _records(frontier: Frontier) -> list[dict[str, Any]]:
                 "run_id": p.run_id,
                 "generator": p.generator,
                 "configuration": p.label,
+                "run": p.run_label,
                 "params": json.dumps(p.params, sort_keys=True),
                 "seed": p.seed,
                 "risk": p.risk,
@@ -445,6 +492,7 @@ def frontier_chart(frontier: Frontier) -> Any:
     x_title = _risk_title(frontier)
     y_title = f"{frontier.utility} (higher is better)"
     tooltip = [
+        alt.Tooltip("run:N"),
         alt.Tooltip("generator:N"),
         alt.Tooltip("params:N"),
         alt.Tooltip("seed:Q"),
@@ -457,16 +505,18 @@ def frontier_chart(frontier: Frontier) -> Any:
         alt.Tooltip("on_conservative_front:N", title="on conservative front"),
         alt.Tooltip("run_id:N"),
     ]
+    gens = sorted({p.generator for p in frontier.points})
+    colours = alt.Scale(domain=gens, range=[generator_colour(g) for g in gens])
     bars = base.mark_rule(opacity=0.5).encode(
         x=alt.X("risk_ci_low:Q", title=x_title),
         x2="risk_ci_high:Q",
         y=alt.Y("utility:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("generator:N"),
+        color=alt.Color("generator:N", scale=colours),
     )
     points = base.mark_point(filled=True, size=70).encode(
         x="risk:Q",
         y="utility:Q",
-        color=alt.Color("generator:N", title="generator"),
+        color=alt.Color("generator:N", title="generator", scale=colours),
         shape=alt.Shape("on_front:N", title="on front"),
         tooltip=tooltip,
     )
@@ -485,20 +535,6 @@ def frontier_chart(frontier: Frontier) -> Any:
     )
 
 
-_PALETTE = (
-    "#4c78a8",
-    "#f58518",
-    "#54a24b",
-    "#e45756",
-    "#72b7b2",
-    "#b279a2",
-    "#eeca3b",
-    "#9d755d",
-    "#ff9da6",
-    "#bab0ac",
-)
-
-
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
         hi = lo + 1.0
@@ -515,8 +551,38 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
+def _fmt(x: float | None) -> str:
+    """A risk for people, as on every other surface (``3.15 %``; ``n/a`` when missing)."""
+    return fmt_pct(x)
+
+
+def _fmt_score(x: float | None) -> str:
+    """A utility score (0 to 1), as the reports print it (``0.551``)."""
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _tick(t: float, step: float) -> str:
+    digits = 0 if step >= 0.01 - 1e-12 else (1 if step >= 0.001 - 1e-12 else 2)
+    return fmt_pct(t, digits=digits)
+
+
+def risk_axis_max(frontier: Frontier) -> tuple[float, bool]:
+    """The right end of the risk axis, and whether points lie beyond it (drawn as off-scale).
+
+    The axis is fitted to the bulk of the runs: the 95th percentile (lower value) of the points'
+    drawn extents (risk and CI upper end). When the largest extent is more than twice that, the
+    axis stops at the percentile plus a margin and the runs beyond it are drawn at the right edge
+    with an arrow and their value, so one ``copy`` baseline at risk 1 does not squeeze every
+    realistic generator into the first few percent of the chart.
+    """
+    ext = sorted(max(p.risk, p.risk_upper) for p in frontier.points)
+    if not ext:
+        return 1.0, False
+    top = ext[-1]
+    p95 = ext[math.floor(0.95 * (len(ext) - 1))]
+    if len(ext) >= 2 and p95 > 0 and top > 2 * p95:
+        return p95 * 1.15, True
+    return top, False
 
 
 def _svg(frontier: Frontier) -> str:
@@ -532,7 +598,8 @@ def _svg(frontier: Frontier) -> str:
         )
     xs = [v for p in pts for v in (p.risk, p.risk_ci_low, p.risk_upper) if v is not None]
     ys = [p.utility for p in pts]
-    x0, x1 = min(0.0, min(xs)), max(xs)
+    axis_max, clipped = risk_axis_max(frontier)
+    x0, x1 = min(0.0, min(xs)), axis_max
     if x1 - x0 < 1e-9:
         x1 = x0 + 0.05
     y0, y1 = min(ys), max(ys)
@@ -543,13 +610,13 @@ def _svg(frontier: Frontier) -> str:
     y0, y1 = min(y0, yt[0]), max(y1, yt[-1])
 
     def sx(v: float) -> float:
-        return left + (v - x0) / (x1 - x0) * pw
+        return left + (min(v, x1) - x0) / (x1 - x0) * pw
 
     def sy(v: float) -> float:
         return top + ph - (v - y0) / (y1 - y0) * ph
 
     gens = sorted({p.generator for p in pts})
-    colour = {g: _PALETTE[i % len(_PALETTE)] for i, g in enumerate(gens)}
+    colour = {g: generator_colour(g) for g in gens}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
         'role="img" aria-label="privacy-utility frontier" font-family="sans-serif" font-size="12">',
@@ -558,7 +625,8 @@ def _svg(frontier: Frontier) -> str:
     for t in xt:
         X = sx(t)
         out.append(f'<line x1="{X:.1f}" y1="{top}" x2="{X:.1f}" y2="{top + ph}" stroke="#eee"/>')
-        out.append(f'<text x="{X:.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
+        label = _tick(t, xt[1] - xt[0] if len(xt) > 1 else 0.01)
+        out.append(f'<text x="{X:.1f}" y="{top + ph + 16}" text-anchor="middle">{label}</text>')
     for t in yt:
         Y = sy(t)
         out.append(f'<line x1="{left}" y1="{Y:.1f}" x2="{left + pw}" y2="{Y:.1f}" stroke="#eee"/>')
@@ -591,8 +659,8 @@ def _svg(frontier: Frontier) -> str:
         c = colour[p.generator]
         X, Y = sx(p.risk), sy(p.utility)
         tip = (
-            f"{p.label}, seed {p.seed}\nrisk {_fmt(p.risk)} [{_fmt(p.risk_ci_low)}, "
-            f"{_fmt(p.risk_ci_high)}] ({p.risk_attack})\nutility {_fmt(p.utility)}\n"
+            f"{p.run_label} (seed {p.seed})\nrisk {_fmt(p.risk)} [{_fmt(p.risk_ci_low)}, "
+            f"{_fmt(p.risk_ci_high)}] ({p.risk_attack})\nutility {_fmt_score(p.utility)}\n"
             f"on front: {'yes' if p.on_front else 'no'}; on conservative front: "
             f"{'yes' if p.on_conservative_front else 'no'}\nrun {p.run_id}"
         )
@@ -602,7 +670,14 @@ def _svg(frontier: Frontier) -> str:
             f'<line x1="{sx(lo):.1f}" y1="{Y:.1f}" x2="{sx(p.risk_upper):.1f}" y2="{Y:.1f}" '
             f'stroke="{c}" stroke-opacity="0.6" stroke-width="1.5"/>'
         )
-        if p.on_front:
+        if p.risk > x1:  # off scale: an arrow at the right edge with the value
+            out.append(
+                f'<path class="offscale" d="M{X - 7:.1f},{Y - 6:.1f} L{X + 3:.1f},{Y:.1f} '
+                f'L{X - 7:.1f},{Y + 6:.1f} Z" fill="{c}" stroke="#000"/>'
+                f'<text x="{X - 10:.1f}" y="{Y - 8:.1f}" text-anchor="end" font-size="11">'
+                f"{esc(_fmt(p.risk))} →</text>"
+            )
+        elif p.on_front:
             out.append(f'<circle cx="{X:.1f}" cy="{Y:.1f}" r="5.5" fill="{c}" stroke="#000"/>')
         else:
             out.append(
@@ -626,6 +701,12 @@ def _svg(frontier: Frontier) -> str:
     out.append(f'<text x="{lx + 30}" y="{ly + 4}">conservative front</text>')
     ly += 18
     out.append(f'<text x="{lx}" y="{ly + 4}">bars: risk CI</text>')
+    if clipped:
+        ly += 18
+        out.append(
+            f'<text x="{lx}" y="{ly + 4}">▶ beyond the axis ({esc(_fmt(x1))}),</text>'
+            f'<text x="{lx}" y="{ly + 20}">drawn at its edge</text>'
+        )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -636,6 +717,7 @@ table { border-collapse: collapse; margin-top: 1em; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.front td { font-weight: 600; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
 .note { color: #555; font-size: 0.9em; }
 """
 
@@ -647,13 +729,16 @@ def frontier_html(frontier: Frontier, *, chart_spec: Mapping[str, Any] | None = 
     rows = []
     for p in sorted(frontier.points, key=lambda p: (p.risk, -p.utility)):
         rows.append(
-            f'<tr class="{"front" if p.on_front else ""}"><td>{esc(p.generator)}</td>'
+            f'<tr class="{"front" if p.on_front else ""}">'
+            f'<td><span class="swatch" style="background:{generator_colour(p.generator)}"></span>'
+            f"{esc(p.generator)}</td>"
             f"<td>{esc(json.dumps(p.params, sort_keys=True))}</td>"
-            f'<td class="num">{p.seed}</td>'
+            f'<td class="num" title="seed {p.seed}">'
+            f"{'n/a' if p.seed_index is None else f'#{p.seed_index}'}</td>"
             f'<td class="num">{_fmt(p.risk)}</td>'
             f'<td class="num">[{_fmt(p.risk_ci_low)}, {_fmt(p.risk_ci_high)}]</td>'
             f"<td>{esc(p.risk_attack)}</td>"
-            f'<td class="num">{_fmt(p.utility)}</td>'
+            f'<td class="num">{_fmt_score(p.utility)}</td>'
             f"<td>{'yes' if p.on_front else ''}</td>"
             f"<td>{'yes' if p.on_conservative_front else ''}</td>"
             f'<td><code title="{esc(p.run_id)}">{esc(p.run_id[:12])}</code></td></tr>'
@@ -670,7 +755,13 @@ def frontier_html(frontier: Frontier, *, chart_spec: Mapping[str, Any] | None = 
         text = json.dumps(chart_spec, sort_keys=True).replace("</", "<\\/")
         spec = f'<script type="application/json" id="vega-lite-spec">{text}</script>'
     risk_def = (
-        "the worst (largest) Article 29 risk of each run: singling out, linkability, inference"
+        "the worst (largest) Article 29 risk of each run (singling out, linkability, inference), "
+        "with the confidence interval of that same criterion"
+        + (
+            "; criteria that could not be measured are included"
+            if frontier.include_unmeasurable
+            else "; criteria that could not be measured are left out"
+        )
         if frontier.risk == WORST
         else f"the result {esc(frontier.risk)}"
     )
@@ -688,7 +779,7 @@ front</b> when the same holds with every risk at the upper end of its confidence
 {sum(p.on_conservative_front for p in frontier.points)} on the conservative front.</p>
 {_svg(frontier)}
 <h2>Runs</h2>
-<table><thead><tr><th>generator</th><th>params</th><th>seed</th><th>risk</th><th>risk CI</th>
+<table><thead><tr><th>generator</th><th>params</th><th>seed #</th><th>risk</th><th>risk CI</th>
 <th>risk from</th><th>utility</th><th>front</th><th>conservative front</th><th>run</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 {excluded}

@@ -121,10 +121,11 @@ def test_run_risk_worst_and_named() -> None:
     }
     worst = run_risk(rows)
     assert worst is not None
+    # The value and the interval of the same criterion (not singling out's upper bound 0.40).
     assert (worst.value, worst.ci_low, worst.ci_high, worst.attack) == (
         0.20,
         0.15,
-        0.40,
+        0.25,
         "linkability",
     )
     tpr = run_risk(rows, "membership.dcr.tpr_at_0.01_fpr")
@@ -247,3 +248,127 @@ def test_html_escapes_names_and_handles_an_empty_study() -> None:
     page = frontier_html(Frontier.from_points([p], study="<s>"))
     assert "<b>gen</b>" not in page and "&lt;b&gt;gen&lt;/b&gt;" in page
     assert "No run of this study is done yet." in frontier_html(Frontier.from_points([], study="s"))
+
+
+# ---- issue 7: unmeasurable criteria, axes fitted to the data, one colour per generator ----------
+
+
+def _store_with_unmeasurable(tmp_path: Path) -> Store:
+    """Two runs. The copula: linkability 0.01 [0.0, 0.03] and univariate singling out from three
+    predicates, CI [0, 1], flagged unmeasurable. The leaky release: linkability 0.55 [0.5, 0.6]."""
+    store = open_store(str(tmp_path / "store.sqlite"))
+    store.ensure_study(
+        "s", {"name": "s", "frontier": {"risk": "worst", "utility": "utility.score"}}
+    )
+    for i, (gen, link, lo, hi, util) in enumerate(
+        [("gaussian_copula", 0.01, 0.0, 0.03, 0.7), ("leaky", 0.55, 0.5, 0.6, 0.8)]
+    ):
+        run_id = store.add_run(
+            study="s",
+            run_key=make_run_key(study="s", generator=gen, params={}, seed=i),
+            generator=gen,
+            params={},
+            seed=i,
+            code_version="test",
+        )
+        store.start_run(run_id, "test:1")
+        so = (
+            ResultRow(
+                "singling_out_univariate.risk",
+                0.6,
+                0.0,
+                1.0,
+                0.95,
+                n=3,
+                extra={"warnings": ["unmeasurable", "not_better_than_baseline"]},
+            )
+            if gen == "gaussian_copula"
+            else ResultRow("singling_out_univariate.risk", 0.02, 0.0, 0.05, 0.95, n=500)
+        )
+        store.finish_run(
+            run_id,
+            results=[
+                ResultRow("linkability.risk", link, lo, hi, 0.95, n=500),
+                so,
+                ResultRow("utility.score", util),
+            ],
+            summary={"seed_index": i},
+        )
+    return store
+
+
+def test_unmeasurable_criterion_stays_out_of_the_worst_risk(tmp_path: Path) -> None:
+    store = _store_with_unmeasurable(tmp_path)
+    f = frontier_for_study(store, "s", conservative=True)
+    by_gen = {p.generator: p for p in f.points}
+    copula = by_gen["gaussian_copula"]
+    assert (copula.risk, copula.risk_ci_high, copula.risk_attack) == (0.01, 0.03, "linkability")
+    # On the conservative front the copula (upper 0.03, utility 0.7) is kept beside the leaky
+    # release (upper 0.6, utility 0.8); with the [0, 1] interval counted it would be dropped.
+    assert {p.generator for p in f.front()} == {"gaussian_copula", "leaky"}
+    assert not f.include_unmeasurable
+    asked = frontier_for_study(store, "s", conservative=True, include_unmeasurable=True)
+    copula = {p.generator: p for p in asked.points}["gaussian_copula"]
+    assert (copula.risk, copula.risk_ci_high) == (0.6, 1.0)
+    assert copula.risk_attack == "singling_out_univariate"
+    assert [p.generator for p in asked.front()] == ["leaky"]
+    assert Frontier.from_json(asked.to_json()).include_unmeasurable
+    # A named criterion that could not be measured leaves the run out, with the reason.
+    named = frontier_for_study(store, "s", risk="singling_out_univariate.risk")
+    assert [p.generator for p in named.points] == ["leaky"]
+    assert "no measurable risk" in next(iter(named.excluded.values()))
+
+
+def test_is_measurable_reads_every_form() -> None:
+    from synth_audit.frontier import UNMEASURABLE, is_measurable
+    from synth_audit.results import UNMEASURABLE as CONTRACT
+
+    assert UNMEASURABLE == CONTRACT
+    assert is_measurable({"value": 0.1})  # stored before the code existed
+    assert not is_measurable({"measurable": False})
+    assert not is_measurable({"warnings": [{"code": "unmeasurable", "message": "x"}]})
+    assert not is_measurable(ResultRow("a.risk", 0.1, extra={"warnings": ["unmeasurable"]}))
+    assert is_measurable(ResultRow("membership.auc", 0.5, extra={"warnings": 2}))  # a count
+
+
+def test_axis_is_fitted_to_the_bulk_of_the_runs(tmp_path: Path) -> None:
+    from synth_audit.frontier import risk_axis_max
+
+    runs = [
+        ("copy", {}, 1.0, 0.99, 1.0, 1.0),
+        ("gaussian_copula", {}, 0.02, 0.0, 0.05, 0.7),
+        ("ctgan", {}, 0.03, 0.01, 0.06, 0.6),
+        ("tvae", {}, 0.01, 0.0, 0.04, 0.65),
+        ("independent_marginals", {}, 0.0, 0.0, 0.02, 0.5),
+    ]
+    f = frontier_for_study(_store_with_runs(tmp_path, runs), "s")
+    axis, clipped = risk_axis_max(f)
+    assert clipped and 0.06 <= axis < 0.1
+    page = frontier_html(f)
+    svg = page.split("<svg")[1].split("</svg>")[0]
+    assert svg.count('class="offscale"') == 1  # the copy run, drawn at the edge with its value
+    assert "100.0 % →" in svg
+    # The realistic runs spread over the chart instead of the first few percent of it.
+    xs = [
+        float(line.split('cx="')[1].split('"')[0])
+        for line in svg.splitlines()
+        if "<circle" in line and 'r="5"' not in line
+    ]
+    assert max(xs) - min(xs) > 150  # of a 500 px plot; 15 px on an axis running to 100 %
+    # Every run close together: no clipping.
+    assert not risk_axis_max(Frontier.from_points(f.points[1:], study="s"))[1]
+
+
+def test_frontier_page_formats_and_colours(tmp_path: Path) -> None:
+    from synth_audit.report.wording import generator_colour
+
+    f = frontier_for_study(_store_with_runs(tmp_path, RUNS), "s")
+    page = frontier_html(f)
+    assert ">None<" not in page and "None]" not in page
+    assert "95.0 %" in page  # risks as percentages, as in every report
+    for g in {p.generator for p in f.points}:
+        assert generator_colour(g) in page
+    spec = frontier_chart(f).to_dict()
+    scale = spec["layer"][3]["encoding"]["color"]["scale"]
+    assert scale["range"] == [generator_colour(g) for g in scale["domain"]]
+    assert "seed #0" in page

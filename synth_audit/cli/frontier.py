@@ -56,6 +56,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="list the conservative front (risk at its CI's upper bound) instead of the front",
     )
+    p.add_argument(
+        "--include-unmeasurable",
+        action="store_true",
+        help="count criteria that could not be measured in each run's worst risk (default: left "
+        "out, as in reports and gate)",
+    )
     add_store_argument(p)
     p.add_argument("--json", action="store_true", help="also print the frontier as JSON on stdout")
     p.set_defaults(handler=handle)
@@ -66,11 +72,17 @@ def handle(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from synth_audit.frontier import frontier_for_study, write_frontier
+    from synth_audit.report.wording import fmt_ci, fmt_pct
 
     console = make_console()
     store = open_cli_store(args.store)
     frontier = frontier_for_study(
-        store, args.study, risk=args.risk, utility=args.utility, conservative=args.conservative
+        store,
+        args.study,
+        risk=args.risk,
+        utility=args.utility,
+        conservative=args.conservative,
+        include_unmeasurable=args.include_unmeasurable,
     )
     paths = write_frontier(frontier, args.out)
     if args.json:
@@ -88,15 +100,13 @@ def handle(args: argparse.Namespace) -> int:
     )
     if front:
         table = Table(title=f"The {which}", title_justify="left", header_style="bold")
-        for col in ("generator", "seed", "risk", "risk CI", "risk from", "utility", "run"):
-            table.add_column(col, justify="right" if col in ("seed", "risk", "utility") else "left")
+        for col in ("run", "risk", "risk CI", "risk from", "utility", "run id"):
+            table.add_column(col, justify="right" if col in ("risk", "utility") else "left")
         for p in front:
             table.add_row(
-                Text(p.label),
-                str(p.seed),
-                f"{p.risk:.3f}",
-                f"[{'' if p.risk_ci_low is None else f'{p.risk_ci_low:.3f}'}, "
-                f"{'' if p.risk_ci_high is None else f'{p.risk_ci_high:.3f}'}]",
+                Text(p.run_label),
+                fmt_pct(p.risk),
+                fmt_ci(p.risk_ci_low, p.risk_ci_high),
                 Text(p.risk_attack),
                 f"{p.utility:.3f}",
                 Text(p.run_id),
@@ -104,7 +114,14 @@ def handle(args: argparse.Namespace) -> int:
         console.print(table)
     if frontier.excluded:
         console.print(
-            Text(f"{len(frontier.excluded)} done run(s) left out (no risk or utility result)."),
+            Text(
+                f"{len(frontier.excluded)} done run(s) left out: "
+                + "; ".join(
+                    f"{rid[:8]}: {why}" for rid, why in sorted(frontier.excluded.items())[:5]
+                )
+                + ("; ..." if len(frontier.excluded) > 5 else "")
+                + "."
+            ),
             soft_wrap=True,
         )
     console.print(Text("Written:", style="bold"))

@@ -140,7 +140,9 @@ def handle_list(args: argparse.Namespace) -> int:
 
 
 def _fmt(x: float | None) -> str:
-    return "" if x is None else f"{x:.4g}"
+    from synth_audit.report.wording import fmt_num
+
+    return fmt_num(None if x is None else float(x), 4)  # "n/a" when missing, never "None"
 
 
 def handle_show(args: argparse.Namespace) -> int:
@@ -180,12 +182,14 @@ def handle_show(args: argparse.Namespace) -> int:
         fields.append(("error", run.error))
     if run.status == "running":
         fields.append(("progress", f"{(run.progress or 0):.0%} {run.progress_message or ''}"))
+    from synth_audit.report.wording import fmt_risk
+
     s = run.summary
     if s.get("risk") is not None:
         fields.append(
             (
                 "risk",
-                f"{s['risk']:.4g} [{_fmt(s.get('risk_ci_low'))}, {_fmt(s.get('risk_ci_high'))}] "
+                f"{fmt_risk(s['risk'], s.get('risk_ci_low'), s.get('risk_ci_high'))} "
                 f"({s.get('risk_attack')}, {s.get('risk_definition', 'worst')})",
             )
         )

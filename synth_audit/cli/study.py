@@ -326,7 +326,7 @@ def _run_line(r: RunRecord) -> dict[str, Any]:
 
 
 def _fmt(x: Any) -> str:
-    return "" if x is None else f"{float(x):.3f}"
+    return "n/a" if x is None else f"{float(x):.3f}"
 
 
 def _cut(text: str) -> Any:
@@ -338,6 +338,8 @@ def _cut(text: str) -> Any:
 def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
+
+    from synth_audit.report.wording import fmt_pct
 
     shown = short_ids([r["id"] for r in runs])
     width = max((len(x) for x in shown.values()), default=SHORT_ID)
@@ -364,7 +366,7 @@ def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | Non
             _cut(_params_text(r["params"])),
             str(r["seed"]),
             r["status"],
-            _fmt(r.get("risk")),
+            fmt_pct(r.get("risk")),
             _fmt(r.get("utility")),
             _cut(" ".join(str(note).split())[:200]),
         )
