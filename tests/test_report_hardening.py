@@ -416,3 +416,14 @@ def test_evaluate_cli_refuses_out_dir_with_report_html(tmp_path: Path) -> None:
     assert "report.html" in res.stderr and "--overwrite" in res.stderr
     assert "Traceback" not in res.stderr
     assert (out / "report.html").read_text(encoding="utf-8") == "precious"
+
+
+def test_no_literal_none_in_the_documents(report: AuditReport) -> None:
+    r = report.attacks["linkability"]
+    rep = dataclasses.replace(
+        report, attacks={**report.attacks, "linkability": dataclasses.replace(r, seed=None)}
+    )
+    page = render_html(rep)
+    assert ">None<" not in page and "seed None" not in page
+    card = render_audit_card(rep)
+    assert "seed None" not in card and "| None |" not in card

@@ -341,7 +341,7 @@ def _risk_block(name: str, result: AttackResult) -> list[str]:
         "",
         f"**Risk: {shown}** ({conf} CI {fmt_pct(lo)} to {fmt_pct(hi)}; "
         f"unclipped residual {r.residual:+.4f} ± {r.error:.4f}). Engine: {md_escape(result.engine)}, "
-        f"seed {result.seed}.",
+        f"seed {'n/a' if result.seed is None else result.seed}.",
         "",
         f"*Reading:* {md_escape(reading(name, result))}",
         "",

@@ -738,7 +738,10 @@ def _attack_block(name: str, r: AttackResult, show_threat: bool) -> str:
     ]
     params += [
         ['<span class="mono">engine</span>', f'<span class="mono">{_e(r.engine)}</span>'],
-        ['<span class="mono">seed</span>', f'<span class="mono">{_e(r.seed)}</span>'],
+        [
+            '<span class="mono">seed</span>',
+            f'<span class="mono">{_e("n/a" if r.seed is None else r.seed)}</span>',
+        ],
     ]
     warns = "".join(f'<div class="inline-warn">⚠ {_warn_html(w)}</div>' for w in r.warnings)
     threat = (
