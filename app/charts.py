@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synth_audit.frontier import Frontier
+    from synth_audit.frontier import Frontier, FrontierPoint
 
 SELECTION = "pick"
 SVG_MAX_POINTS = 250
@@ -35,6 +35,24 @@ _COLUMNS = (
 )
 
 
+def point_label(p: FrontierPoint) -> str:
+    """``ctgan(epochs=30) · seed #2`` (the raw 32-bit seed stays in the tooltip)."""
+    from synth_audit.report.wording import run_label
+
+    return run_label(p.generator, p.params, p.seed_index)
+
+
+def generator_scale(frontier: Frontier) -> Any:
+    """Each generator in its colour, the same as in report.html and the frontier page
+    (:func:`synth_audit.report.wording.generator_colour`)."""
+    import altair as alt
+
+    from synth_audit.report.wording import generator_colour
+
+    names = sorted({p.generator for p in frontier.points})
+    return alt.Scale(domain=names, range=[generator_colour(g) for g in names])
+
+
 def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> list[dict[str, Any]]:
     rows = []
     for p in frontier.points:
@@ -43,7 +61,7 @@ def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> lis
                 "run_id": p.run_id,
                 "run": p.run_id[:8],
                 "generator": p.generator,
-                "configuration": p.label,
+                "configuration": point_label(p),
                 "params": json.dumps(p.params, sort_keys=True),
                 "seed": p.seed,
                 "risk": p.risk,
@@ -94,7 +112,7 @@ def frontier_chart(
     )
     tooltip = [
         alt.Tooltip("configuration:N", title="run"),
-        alt.Tooltip("seed:Q"),
+        alt.Tooltip("seed:Q", title="seed (raw)"),
         alt.Tooltip("risk:Q", format=".2%"),
         alt.Tooltip("risk_ci_low:Q", title="risk CI low", format=".2%"),
         alt.Tooltip("risk_ci_high:Q", title="risk CI high", format=".2%"),
@@ -103,7 +121,7 @@ def frontier_chart(
         alt.Tooltip("front:N"),
         alt.Tooltip("run_id:N"),
     ]
-    color = alt.Color("generator:N", title="generator", scale=alt.Scale(scheme="tableau10"))
+    color = alt.Color("generator:N", title="generator", scale=generator_scale(frontier))
     bars = base.mark_rule(opacity=0.45, strokeWidth=2).encode(
         x=alt.X("risk_ci_low:Q", title=risk_title, axis=alt.Axis(format="%"), scale=x_scale),
         x2="risk_ci_high:Q",

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -114,22 +114,92 @@ def safe_bytes(fn: Callable[[], bytes]) -> bytes:
 
 
 def pct(x: float | None) -> str:
-    from synth_audit.report.card import fmt_pct
+    """A rate or risk, exactly as every other surface writes it (``0.83 %``, ``14.5 %``, ``n/a``)."""
+    from synth_audit.report.wording import fmt_pct
 
     return fmt_pct(x)
 
 
 def ci(lo: float | None, hi: float | None) -> str:
-    return f"[{pct(lo)}, {pct(hi)}]"
+    from synth_audit.report.wording import fmt_ci
+
+    return fmt_ci(lo, hi)
+
+
+def risk(
+    value: float | None, lo: float | None, hi: float | None, error: float | None = None
+) -> str:
+    """A risk with its interval (``3.15 % [0.00 %, 7.77 %]``; never a zero-width interval at 0)."""
+    from synth_audit.report.wording import fmt_risk
+
+    return fmt_risk(value, lo, hi, error)
 
 
 def num(x: Any, digits: int = 3) -> str:
+    """A score with ``digits`` decimals (utility: ``0.990``); ``n/a`` when missing."""
+    from synth_audit.report.wording import MISSING
+
     if x is None:
-        return "n/a"
+        return MISSING
     try:
-        return f"{float(x):.{digits}f}"
+        v = float(x)
     except (TypeError, ValueError):
         return str(x)
+    return MISSING if v != v or v in (float("inf"), float("-inf")) else f"{v:.{digits}f}"
+
+
+def seed_label(seed: Any, seed_index: Any = None) -> str:
+    """``seed #3`` (the study's seed number), else ``seed 42`` (a seed the user chose)."""
+    if seed_index is not None:
+        return f"seed #{int(seed_index)}"
+    return "seed n/a" if seed is None else f"seed {seed}"
+
+
+def styled(
+    frame: pd.DataFrame,
+    *,
+    pct: Sequence[str] = (),
+    num: Mapping[str, int] | None = None,
+    text: Sequence[str] = (),
+) -> Any:
+    """``frame`` for ``st.dataframe`` with one format per quantity: the ``pct`` columns as rates
+    (:func:`pct`), the ``num`` columns with their decimals, and every missing cell as ``n/a``
+    (Streamlit would write ``None``). The values underneath stay numbers, so columns still sort
+    by value."""
+    import pandas as pd
+
+    from synth_audit.report.wording import MISSING
+
+    numbers = dict(num or {})
+    formats: dict[str, Any] = {c: pct_cell for c in pct if c in frame.columns}
+    for c, digits in numbers.items():
+        if c in frame.columns:
+            formats[c] = partial(num_cell, digits=digits)
+    for c in text:
+        if c in frame.columns:
+            formats[c] = text_cell
+    for c in frame.columns:
+        if c not in formats and (
+            pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+        ):
+            formats[c] = text_cell
+    return frame.style.format(formats, na_rep=MISSING)
+
+
+def pct_cell(x: Any) -> str:
+    return pct(x)
+
+
+def num_cell(x: Any, digits: int = 3) -> str:
+    return num(x, digits)
+
+
+def text_cell(x: Any) -> str:
+    from synth_audit.report.wording import MISSING
+
+    if x is None or (isinstance(x, float) and x != x):
+        return MISSING
+    return str(x)
 
 
 def duration(seconds: float | None) -> str:
@@ -428,19 +498,19 @@ def show_report(
         st.info("No attack was run (all were disabled in the settings).")
     else:
         st.dataframe(
-            frame,
+            styled(frame, pct=RATE_COLUMNS, num={"n_attacks": 0}),
             hide_index=True,
             width="stretch",
             height=table_height(len(frame)),
             column_config={
-                "risk": st.column_config.NumberColumn("risk", format="percent"),
-                "ci_low": st.column_config.NumberColumn("CI low", format="percent"),
-                "ci_high": st.column_config.NumberColumn("CI high", format="percent"),
-                "attack_rate": st.column_config.NumberColumn("attack", format="percent"),
-                "baseline_rate": st.column_config.NumberColumn("baseline", format="percent"),
-                "control_rate": st.column_config.NumberColumn("control", format="percent"),
+                "risk": st.column_config.NumberColumn("risk"),
+                "ci_low": st.column_config.NumberColumn("CI low"),
+                "ci_high": st.column_config.NumberColumn("CI high"),
+                "attack_rate": st.column_config.NumberColumn("attack"),
+                "baseline_rate": st.column_config.NumberColumn("baseline"),
+                "control_rate": st.column_config.NumberColumn("control"),
                 "attack": st.column_config.TextColumn("attack", width="medium"),
-                "n_attacks": st.column_config.NumberColumn("n", format="%d"),
+                "n_attacks": st.column_config.NumberColumn("n"),
                 "beats_baseline": st.column_config.CheckboxColumn("beats baseline"),
             },
         )
@@ -463,7 +533,12 @@ def show_report(
             "Training records (row number in the train file, from 0) ranked by how many attacks "
             "succeeded against them."
         )
-        st.dataframe(exposed, hide_index=True, width="stretch", height=table_height(len(exposed)))
+        st.dataframe(
+            styled(exposed, num={"record": 0, "n_successful_attacks": 0}),
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(exposed)),
+        )
 
     if report.dcr is not None:
         d = report.dcr
@@ -475,24 +550,7 @@ def show_report(
             f"{d.exact_copies_of_control} exact matches with control records."
         )
 
-    st.subheader("Utility")
-    if report.utility:
-        import pandas as pd
-
-        rows = [
-            {
-                "metric": name,
-                "value": m.get("value"),
-                "ci_low": m.get("ci_low"),
-                "ci_high": m.get("ci_high"),
-                "direction": m.get("direction"),
-                "bounds": str(m.get("bounds")),
-            }
-            for name, m in report.utility.items()
-        ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    else:
-        st.write("No utility metric was computed.")
+    show_utility(report)
 
     st.subheader(f"Warnings ({len(warnings)})")
     if not warnings:
@@ -502,6 +560,90 @@ def show_report(
 
     if downloads:
         download_buttons(run_id, key=key, eager=eager)
+
+
+RATE_COLUMNS = ("risk", "ci_low", "ci_high", "attack_rate", "baseline_rate", "control_rate")
+
+
+def utility_frame(report: AuditReport) -> pd.DataFrame:
+    """One row per utility metric: value, CI, what is best and the range."""
+    import pandas as pd
+
+    rows = []
+    for name, m in report.utility.items():
+        bounds = m.get("bounds") or [None, None]
+        rows.append(
+            {
+                "metric": name,
+                "value": m.get("value"),
+                "ci_low": m.get("ci_low"),
+                "ci_high": m.get("ci_high"),
+                "better when": "higher" if m.get("direction") == "maximize" else "lower",
+                "range": f"{num(bounds[0], 1)} to {num(bounds[1], 1)}",
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["metric", "value", "ci_low", "ci_high", "better when", "range"]
+    )
+
+
+def show_utility(report: AuditReport) -> None:
+    """The utility score, each metric with its reading, the detection classifier's AUC, the
+    per-column and per-pair scores (worst first), and why marginals-only metrics can rank
+    ``independent_marginals`` above a copula. The same readings as report.html and the card."""
+    import pandas as pd
+
+    from synth_audit.report.card import UTILITY_RANKING_NOTE, utility_breakdown
+
+    st.subheader("Utility")
+    if not report.utility:
+        st.write("No utility metric was computed.")
+        return
+    b = utility_breakdown(report.utility)
+    table = utility_frame(report)
+    st.dataframe(
+        styled(table, num={"value": 3, "ci_low": 3, "ci_high": 3}),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "ci_low": st.column_config.NumberColumn("CI low"),
+            "ci_high": st.column_config.NumberColumn("CI high"),
+        },
+    )
+    if b["detection_auc"] is not None:
+        lo, hi = b["detection_auc_ci"]
+        st.metric(
+            "Detection classifier AUC",
+            num(b["detection_auc"]),
+            help="How well a classifier tells synthetic rows from real ones: 0.5 = it cannot tell "
+            f"them apart, 1 = it always can. CI [{num(lo)}, {num(hi)}].",
+        )
+    for line in b["readings"]:
+        st.markdown(f"- {line}")
+    st.info(UTILITY_RANKING_NOTE, icon=":material/balance:")
+    if b["columns"]:
+        with st.expander(f"Per-column scores ({b['n_columns']} columns, worst first)"):
+            cols = pd.DataFrame(b["columns"], columns=["column", "score", "test"])
+            st.dataframe(
+                styled(cols, num={"score": 3}),
+                hide_index=True,
+                width="stretch",
+                height=table_height(len(cols)),
+            )
+            st.caption(
+                "1 = the column's distribution in the release is as in the real data (KS test for "
+                "numbers, total variation distance for categories)."
+            )
+    if b["pairs"]:
+        with st.expander(f"Per-pair scores ({b['n_pairs']} pairs, worst first)"):
+            pairs = pd.DataFrame(b["pairs"], columns=["pair", "score", "kind"])
+            st.dataframe(
+                styled(pairs, num={"score": 3}),
+                hide_index=True,
+                width="stretch",
+                height=table_height(len(pairs)),
+            )
+            st.caption("1 = the two columns are related in the release as in the real data.")
 
 
 def download_buttons(run_id: str, *, key: str, eager: bool = False) -> None:
@@ -558,8 +700,7 @@ def show_run(run_id: str, *, key: str) -> None:
     d = service.run_details(store, run_id)
     run = d["run"]
     s = run.summary
-    seed_index = s.get("seed_index")
-    seed = f"seed #{seed_index} ({run.seed})" if seed_index is not None else f"seed {run.seed}"
+    seed = seed_label(run.seed, s.get("seed_index"))
     st.markdown(
         f"**{d['label']}** · study `{run.study}` · {seed} · "
         f"{STATUS_ICONS.get(run.status, '')} {run.status} · run `{run.id}`"
@@ -578,8 +719,8 @@ def show_run(run_id: str, *, key: str) -> None:
         c1.metric(
             "Risk",
             pct(s.get("risk")),
-            help=f"{s.get('risk_definition', 'worst')}: from {s.get('risk_attack')}; CI "
-            f"{ci(s.get('risk_ci_low'), s.get('risk_ci_high'))}",
+            help=f"{s.get('risk_definition', 'worst')}: from {s.get('risk_attack') or 'n/a'}; "
+            f"{risk(s.get('risk'), s.get('risk_ci_low'), s.get('risk_ci_high'))}",
         )
         c2.metric("Utility", num(s.get("utility")), help=str(s.get("utility_metric", "")))
         c3.metric("Took", duration(s.get("seconds")))
@@ -600,15 +741,10 @@ def show_run(run_id: str, *, key: str) -> None:
         )
     if not d["results"].empty:
         st.dataframe(
-            d["results"],
+            service.results_display(d["results"]),
             hide_index=True,
             width="stretch",
             height=table_height(len(d["results"])),
-            column_config={
-                "value": st.column_config.NumberColumn(format="%.4f"),
-                "ci_low": st.column_config.NumberColumn("CI low", format="%.4f"),
-                "ci_high": st.column_config.NumberColumn("CI high", format="%.4f"),
-            },
         )
     if "report" in d["artefacts"]:
         download_buttons(run_id, key=key)

@@ -81,10 +81,12 @@ __all__ = [
     "enqueue_tuning_run",
     "execute_release_evaluation",
     "exposed_records",
+    "format_metric",
     "frontier_data",
     "generator_choices",
     "generator_param_fields",
     "inferred_kinds",
+    "is_rate_metric",
     "is_release_evaluation",
     "list_runs_frame",
     "load_upload",
@@ -94,6 +96,7 @@ __all__ = [
     "report_files",
     "report_for_run",
     "requeue",
+    "results_display",
     "run_details",
     "run_label",
     "run_status",
@@ -101,6 +104,7 @@ __all__ = [
     "sample_release",
     "sample_releases",
     "samples_root",
+    "seed_text",
     "study_names",
     "submit_evaluation",
     "submit_run",
@@ -1108,7 +1112,7 @@ def describe_run(run: RunRecord) -> dict[str, Any]:
         "study": run.study,
         "run": run_label(run),
         "generator": run.generator,
-        "seed": run.seed,
+        "seed": seed_text(run),
         "status": run.status,
         "progress": None if run.progress is None else float(run.progress),
         "risk": as_float(s.get("risk")),
@@ -1360,6 +1364,64 @@ def exposed_records(store: Store, run_id: str, *, top: int = 20) -> pd.DataFrame
     return pd.concat([left, values], axis=1)
 
 
+def is_rate_metric(metric: str) -> bool:
+    """Whether a result row holds a rate or a risk (shown as a percentage on every surface) rather
+    than a score, an AUC or a count (shown as a number)."""
+    last = metric.rsplit(".", 1)[-1]
+    return last in ("risk", "share_closer_to_train") or last.startswith("tpr_at")
+
+
+def format_metric(
+    metric: str, value: float | None, ci_low: float | None = None, ci_high: float | None = None
+) -> str:
+    """A result for people, as every surface writes it: rates as ``3.15 % [0.00 %, 7.77 %]``,
+    other quantities as ``0.9512 [0.9401, 0.9623]``; ``n/a`` when missing."""
+    from synth_audit.report.wording import MISSING, fmt_ci, fmt_num, fmt_pct, fmt_risk
+
+    if as_float(value) is None:
+        return MISSING
+    has_ci = as_float(ci_low) is not None and as_float(ci_high) is not None
+    if is_rate_metric(metric):
+        if not has_ci:
+            return fmt_pct(value)
+        return (
+            fmt_risk(value, ci_low, ci_high)
+            if metric.endswith(".risk")
+            else (f"{fmt_pct(value)} {fmt_ci(ci_low, ci_high)}")
+        )
+    if has_ci:
+        return f"{fmt_num(value)} [{fmt_num(ci_low)}, {fmt_num(ci_high)}]"
+    return fmt_num(value)
+
+
+def results_display(results: pd.DataFrame) -> pd.DataFrame:
+    """A run's result rows (:func:`run_details`) as text for a table: one column with each value
+    and its CI in the quantity's format, and the number of trials."""
+    import pandas as pd
+
+    from synth_audit.report.wording import MISSING, fmt_num
+
+    rows = [
+        {
+            "metric": str(r["metric"]),
+            "value [CI]": format_metric(
+                str(r["metric"]), r.get("value"), r.get("ci_low"), r.get("ci_high")
+            ),
+            "n": MISSING if as_float(r.get("n")) is None else fmt_num(int(r["n"])),
+        }
+        for r in results.to_dict("records")
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value [CI]", "n"])
+
+
+def seed_text(run: RunRecord) -> str:
+    """``seed #3`` for a study run (its seed number), ``seed 42`` for an evaluation (the seed the
+    user chose, or a study run not finished yet); the raw 32-bit seed of a study run stays in the
+    run's details."""
+    index = run.summary.get("seed_index")
+    return f"seed #{int(index)}" if index is not None else f"seed {run.seed}"
+
+
 def compare_runs(store: Store, run_ids: Sequence[str]) -> pd.DataFrame:
     """Results of several runs side by side: one row per metric, one column per run (its label and
     short id), each cell ``value [ci_low, ci_high]``; risk and utility first."""
@@ -1372,15 +1434,10 @@ def compare_runs(store: Store, run_ids: Sequence[str]) -> pd.DataFrame:
         name = f"{run_label(run)} · {rid[:8]}"
         cells: dict[str, str] = {
             "status": run.status,
-            "seed": str(run.seed),
+            "seed": seed_text(run),
         }
         for r in store.results_for(rid):
-            if r.value is None:
-                cells[r.metric] = "n/a"
-            elif r.ci_low is not None and r.ci_high is not None:
-                cells[r.metric] = f"{r.value:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
-            else:
-                cells[r.metric] = f"{r.value:.4f}"
+            cells[r.metric] = format_metric(r.metric, r.value, r.ci_low, r.ci_high)
             if r.metric not in order:
                 order.append(r.metric)
         columns[name] = cells
@@ -1399,4 +1456,4 @@ def compare_runs(store: Store, run_ids: Sequence[str]) -> pd.DataFrame:
     metrics = sorted(["status", "seed", *order], key=rank)
     frame = pd.DataFrame(columns, index=metrics)
     frame.index.name = "metric"
-    return frame.fillna("")
+    return frame.fillna("—")  # not measured in that run

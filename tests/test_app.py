@@ -193,7 +193,13 @@ def test_evaluate_a_sample_release(store_url: str) -> None:
     at.run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert set(metrics) == {"Highest risk", "Highest upper CI bound", "Utility score", "Warnings"}
+    assert set(metrics) == {
+        "Highest risk",
+        "Highest upper CI bound",
+        "Utility score",
+        "Warnings",
+        "Detection classifier AUC",
+    }
     criteria = at.dataframe[0].value
     assert list(criteria["attack"]) == [
         "Singling out (univariate)",

@@ -15,6 +15,7 @@ import pytest
 from test_app import (
     APP,
     SAMPLES,
+    _fill,
     assert_clean,
     button,
     csv_bytes,
@@ -194,3 +195,127 @@ def test_a_semicolon_separated_upload_is_read(store_url: str) -> None:
     assert_clean(at)
     assert not errors(at), errors(at)
     assert "2 rows × 3 columns" in [str(c.value) for c in at.caption]
+
+
+# --------------------------------------------------------------------------------------------------
+# Items 23 and 25: utility readings; one format per quantity, no "None" in tables, colours, seeds
+# --------------------------------------------------------------------------------------------------
+
+
+def shown(element: Any) -> pd.DataFrame:
+    """The table as the browser shows it: the display values of a styled frame (Arrow IPC), else
+    the values themselves as text."""
+    import pyarrow as pa
+
+    display = element.proto.arrow_data.styler.display_values
+    if display:
+        return pa.ipc.open_stream(display).read_pandas().astype(str)
+    value = element.value
+    assert not value.isna().any().any(), f"missing cells would read None:\n{value}"
+    return value.astype(str)
+
+
+def assert_no_none(at: Any) -> list[pd.DataFrame]:
+    tables = [shown(d) for d in at.dataframe]
+    for t in tables:
+        bad = t.isin(["None", "nan", "NaN", "NaT", "<NA>"])
+        assert not bad.any().any(), f"a table shows a missing value as text:\n{t[bad.any(axis=1)]}"
+    return tables
+
+
+def test_result_view_reads_the_utility_and_formats_every_quantity_once(store_url: str) -> None:
+    from synth_audit.report.card import UTILITY_RANKING_NOTE
+    from synth_audit.report.wording import fmt_pct
+
+    at = open_app()
+    button(at, "Run the evaluation").click().run()
+    run_queued(store_url)
+    at.run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    auc = float(metrics["Detection classifier AUC"])
+    assert 0.5 <= auc <= 1.0
+    assert any(str(i.value) == UTILITY_RANKING_NOTE for i in at.info)
+    assert "independent_marginals" in UTILITY_RANKING_NOTE
+    labels = [e.label for e in at.expander]
+    assert "Per-column scores (16 columns, worst first)" in labels
+    assert any(x.startswith("Per-pair scores (") for x in labels)
+    readings = " ".join(str(m.value) for m in at.markdown)
+    assert "a classifier tells synthetic rows from real ones with AUC" in readings
+    tables = assert_no_none(at)
+    # The criteria: every rate as fmt_pct writes it (the CLI, report and card use the same).
+    criteria, raw = tables[0], at.dataframe[0].value
+    for col in ("risk", "ci_low", "ci_high", "attack_rate", "baseline_rate"):
+        assert list(criteria[col]) == [fmt_pct(v) for v in raw[col]], col
+    columns = next(t for t in tables if list(t.columns) == ["column", "score", "test"])
+    assert len(columns) == 16 and all(len(x.split(".")[-1]) == 3 for x in columns["score"])
+    assert any(list(t.columns) == ["pair", "score", "kind"] for t in tables)
+
+
+def test_runs_and_frontier_tables_show_no_none_and_seed_numbers(store_url: str) -> None:
+    _fill(store_url, 9)  # queued runs have no risk, utility, finish time or worker
+    at = open_app("runs")
+    (table,) = assert_no_none(at)
+    queued = table[table["status"] == "queued"]
+    assert (queued["risk"] == "n/a").all() and (queued["finished"] == "n/a").all()
+    done = table[table["status"] == "done"]
+    assert all(x.endswith(" %") for x in done["risk"])
+
+    at = open_app("tune")
+    at.selectbox(key="tune.dataset").set_value("randhie").run()
+    for generator in ("copy", "independent_marginals"):
+        at.selectbox(key="tune.generator").set_value(generator).run()
+        button(at, "Queue the run").click().run()
+        run_queued(store_url)
+        at.run()
+    assert_clean(at)
+    assert "seed #0" in str(at.success[0].value)
+    assert_no_none(at)
+    at.switch_page("views/frontier.py").run()
+    assert_clean(at)
+    front = assert_no_none(at)[0]
+    assert all(r.endswith("· seed #0") for r in front["run"]), list(front["run"])
+    store = service.open_app_store(store_url)
+    ids = [r.id for r in store.list_runs(study="randhie-demo")]
+    at.multiselect(key="frontier.compare.randhie-demo").set_value(ids).run()
+    assert_clean(at)
+    tables = assert_no_none(at)
+    compare = at.dataframe[1].value
+    assert set(compare.loc["seed"]) == {"seed #0"}
+    risk_cells = list(compare.loc["linkability.risk"])
+    assert all(" %" in c and "[" in c for c in risk_cells), risk_cells
+    results = next(t for t in tables if "value [CI]" in t.columns)
+    assert any(" %" in v for v in results["value [CI]"])
+
+
+def test_frontier_chart_colours_are_the_generators_colours(store_url: str) -> None:
+    from app import charts
+    from synth_audit.frontier import Frontier, FrontierPoint
+    from synth_audit.report.wording import generator_colour
+
+    points = [
+        FrontierPoint(
+            f"r{i}", g, {}, 12345 + i, 0.1 * i, 0.0, 0.2, "linkability", 0.5, seed_index=i
+        )
+        for i, g in enumerate(["gaussian_copula", "copy", "ctgan"])
+    ]
+    fr = Frontier.from_points(
+        points, study="s", risk="worst", utility="utility.score", conservative=False, excluded={}
+    )
+    spec = charts.frontier_chart(fr).to_dict()
+    scales = [
+        layer["encoding"]["color"]["scale"]
+        for layer in spec["layer"]
+        if "color" in layer.get("encoding", {}) and "scale" in layer["encoding"]["color"]
+    ]
+    assert scales
+    for scale in scales:
+        assert dict(zip(scale["domain"], scale["range"])) == {
+            g: generator_colour(g) for g in ("copy", "ctgan", "gaussian_copula")
+        }
+    records = charts.frontier_records(fr)
+    assert [r["configuration"] for r in records] == [
+        "gaussian_copula · seed #0",
+        "copy · seed #1",
+        "ctgan · seed #2",
+    ]

@@ -4,6 +4,7 @@ utility, warnings and the reports out. The audit is queued and a worker runs it.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -136,6 +137,10 @@ def _inferred(train: Any) -> dict[str, tuple[str, str]]:
     return service.inferred_kinds(train)
 
 
+def _kind_label(kind: str, *, detected: str) -> str:
+    return KIND_LABELS[kind] + (" (detected)" if kind == detected else "")
+
+
 def _kinds_editor(train: Any, base: dict[str, str], key: str) -> dict[str, str]:
     """One selector per column, preset to the kind synth-audit detected (or the sample's config);
     returns the ``[columns]`` overrides to audit with. Offered before the tables are checked, so a
@@ -162,17 +167,15 @@ def _kinds_editor(train: Any, base: dict[str, str], key: str) -> dict[str, str]:
         grid = st.columns(4)
         for i, (col, (kind, why)) in enumerate(detected.items()):
             preset = str(base.get(col, kind))
-            chosen = grid[i % 4].selectbox(
+            chosen: str | None = grid[i % 4].selectbox(
                 col,
                 options,
                 index=options.index(preset) if preset in options else options.index(kind),
                 key=f"eval.kind.{key}.{col}",
-                format_func=lambda k, kind=kind: (
-                    KIND_LABELS[k] + (" (detected)" if k == kind else "")
-                ),
+                format_func=partial(_kind_label, detected=kind),
                 help=f"Detected as {KIND_LABELS[kind]}: {why}.",
             )
-            if chosen != kind:
+            if chosen is not None and chosen != kind:
                 overrides[col] = chosen
     return overrides
 

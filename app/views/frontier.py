@@ -110,17 +110,14 @@ def main() -> None:
         )
         + ". Click a point to select its run (shift-click adds more); double-click clears."
     )
-    labels = {
-        p.run_id: f"{p.label} · seed {'#' + str(p.seed_index) if p.seed_index is not None else p.seed}"
-        f" · {p.run_id[:8]}"
-        for p in fr.points
-    }
+    labels = {p.run_id: f"{charts.point_label(p)} · {p.run_id[:8]}" for p in fr.points}
     with st.expander(f"The {'conservative ' if conservative else ''}front", expanded=False):
-        st.dataframe(
+        import pandas as pd
+
+        table = pd.DataFrame(
             [
                 {
-                    "run": p.label,
-                    "seed": p.seed,
+                    "run": charts.point_label(p),
                     "risk": p.risk,
                     "risk CI high": p.risk_upper,
                     "risk from": p.risk_attack,
@@ -129,13 +126,12 @@ def main() -> None:
                 }
                 for p in front
             ],
+            columns=["run", "risk", "risk CI high", "risk from", "utility", "run_id"],
+        )
+        st.dataframe(
+            ui.styled(table, pct=("risk", "risk CI high"), num={"utility": 3}),
             hide_index=True,
             width="stretch",
-            column_config={
-                "risk": st.column_config.NumberColumn(format="percent"),
-                "risk CI high": st.column_config.NumberColumn(format="percent"),
-                "utility": st.column_config.NumberColumn(format="%.3f"),
-            },
         )
     from_chart = [r for r in _chart_selection(event) if r in labels]
     picked = st.multiselect(

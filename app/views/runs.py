@@ -44,6 +44,14 @@ def _selected_from_table(event: object, frame_ids: list[str]) -> str | None:
     return None
 
 
+def _when(t: Any) -> str | None:
+    """A timestamp to the second (UTC), or None (shown as n/a)."""
+    try:
+        return None if t is None or t != t else t.strftime("%Y-%m-%d %H:%M:%S")
+    except (AttributeError, ValueError):
+        return None
+
+
 def main() -> None:
     st.title("Runs")
     store = ui.get_store()
@@ -76,8 +84,14 @@ def main() -> None:
     frame = page.frame.copy()
     frame.insert(0, "details", [f"runs?run={rid}" for rid in frame["run_id"]])
     frame = frame[COLUMNS]
+    frame["created"] = [_when(t) for t in frame["created"]]
+    frame["finished"] = [_when(t) for t in frame["finished"]]
     event = st.dataframe(
-        frame,
+        ui.styled(
+            frame,
+            pct=("risk", "risk_ci_high", "progress"),
+            num={"utility": 3, "seconds": 1},
+        ),
         hide_index=True,
         width="stretch",
         height=ui.table_height(len(frame)),
@@ -87,12 +101,12 @@ def main() -> None:
         column_config={
             "details": st.column_config.LinkColumn("details", display_text="open"),
             "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-            "risk": st.column_config.NumberColumn("risk", format="percent"),
-            "risk_ci_high": st.column_config.NumberColumn("risk CI high", format="percent"),
-            "utility": st.column_config.NumberColumn("utility", format="%.3f"),
-            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-            "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
-            "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
+            "risk": st.column_config.NumberColumn("risk"),
+            "risk_ci_high": st.column_config.NumberColumn("risk CI high"),
+            "utility": st.column_config.NumberColumn("utility"),
+            "seconds": st.column_config.NumberColumn("seconds"),
+            "created": st.column_config.TextColumn("created (UTC)"),
+            "finished": st.column_config.TextColumn("finished (UTC)"),
         },
     )
     ids = list(page.frame["run_id"])

@@ -117,14 +117,13 @@ def _session_runs(runs: list[str]) -> None:
                 "run_id": rid,
             }
         )
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["run", "status", "risk", "utility", "run_id"])
     st.dataframe(
-        rows,
+        ui.styled(frame, pct=("risk",), num={"utility": 3}),
         hide_index=True,
         width="stretch",
-        column_config={
-            "risk": st.column_config.NumberColumn("risk", format="percent"),
-            "utility": st.column_config.NumberColumn("utility", format="%.3f"),
-        },
     )
 
 
@@ -144,9 +143,9 @@ def _current(run_id: str) -> bool:
         return False
     risk = s.summary.get("risk")
     st.success(
-        f"{s.label}: risk {ui.pct(risk)} {ui.ci(s.summary.get('risk_ci_low'), s.summary.get('risk_ci_high'))}"
-        f" ({s.summary.get('risk_attack') or 'n/a'}), utility {ui.num(s.summary.get('utility'))}. "
-        "It is the ringed point below.",
+        f"{s.label}: risk {ui.risk(risk, s.summary.get('risk_ci_low'), s.summary.get('risk_ci_high'))}"
+        f" ({s.summary.get('risk_attack') or 'n/a'}), utility {ui.num(s.summary.get('utility'))}"
+        f" · {ui.seed_label(None, s.summary.get('seed_index'))}. It is the ringed point below.",
         icon=":material/check_circle:",
     )
     return True
