@@ -255,6 +255,8 @@ def threat_model(name: str, result: AttackResult | None = None) -> str:
                 if mode == "relative"
                 else f"within {fmt_pct(float(tol), digits=0)} of the column's range"
             )
+            if isinstance(p.get("tolerance_rule"), str):  # the attack's own wording (any mode)
+                within = str(p["tolerance_rule"])
             success = f"the guess is {within}"
         else:
             success = "the guess equals the true value"
