@@ -302,8 +302,12 @@ def _overlap(train: pd.DataFrame, control: pd.DataFrame, cols: list[str]) -> _Ov
     return _Overlap(shared, shared / m if m else 0.0, expected, p_value)
 
 
-# Below this chance of the observed coincidences, shared train/control rows are an overlap.
+# Shared train/control rows are an overlap when their count is improbable for independent records
+# (below this chance) and clearly above the expected coincidences (the expected share is itself
+# estimated from train, so a margin keeps coarse tables, where coincidences are common, quiet).
 OVERLAP_P_VALUE = 1e-3
+OVERLAP_MIN_RATIO = 1.5
+OVERLAP_MIN_EXCESS = 0.005
 # Below this chance, a control set made only of training rows is the training data itself.
 IDENTICAL_P_VALUE = 1e-6
 
@@ -599,7 +603,8 @@ def _check_control(
             f"Every one of the {m} rows of the control input ({src['control']}) is also a row of the "
             f"training data ({src['train']}): the control set is training data. {remedy}"
         )
-    if ov.rows and ov.p_value < OVERLAP_P_VALUE:
+    material = ov.share > OVERLAP_MIN_RATIO * ov.expected_share + OVERLAP_MIN_EXCESS
+    if ov.rows and ov.p_value < OVERLAP_P_VALUE and material:
         warnings.append(
             AuditWarning(
                 "control_overlap",
