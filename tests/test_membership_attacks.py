@@ -110,11 +110,10 @@ def test_leaky_release_risk_grows_with_fraction(
 ) -> None:
     """``leaky(f)``: a share f of the release are training records, the rest real non-members.
 
-    DCR must increase strictly with f and match AUC ≈ 0.5 + (share of members released) / 2
-    within 0.04 (3 sd); the gaps between fractions are ≥ 0.09, about 7 sd.
-    DOMIAS smooths densities and sees copies weakly (≈ +0.04 AUC per step here, ~3 sd): it must
-    increase strictly from f = 0 to 0.5 to 1, and between the closer steps may fall back by at
-    most 0.02 (1.5 sd of one AUC).
+    Both attacks must increase strictly with f and match AUC ≈ 0.5 + (share of members released)
+    / 2 within 0.04 (3 sd); the gaps between fractions are ≥ 0.09, about 7 sd. Measured: DCR
+    0.498 / 0.589 / 0.732 / 0.947, DOMIAS 0.513 / 0.605 / 0.732 / 0.938 (before issue 7 item 12,
+    with one shared bandwidth and 10 PCA dimensions, DOMIAS saw copies weakly: ≈ +0.04 AUC a step).
     """
     members = data["train"].iloc[:1000]
     nonmembers = data["control"].iloc[:1000]
@@ -137,13 +136,12 @@ def test_leaky_release_risk_grows_with_fraction(
         )
         dcr.append(out["dcr"].auc)
         domias.append(out["domias"].auc)
-    assert all(b > a for a, b in itertools.pairwise(dcr)), dcr
     # A released member scores above every non-member, an unreleased one is at chance:
     # AUC ≈ 0.5 + (share of members released) / 2, with round(900 f) of 1000 members released.
     expected = [0.5 + 0.5 * round(900 * f) / 1000 for f in fractions]
-    assert np.allclose(dcr, expected, atol=0.04), (dcr, expected)
-    assert domias[0] < domias[2] < domias[3], domias
-    assert all(b >= a - 0.02 for a, b in itertools.pairwise(domias)), domias
+    for scores in (dcr, domias):
+        assert all(b > a for a, b in itertools.pairwise(scores)), scores
+        assert np.allclose(scores, expected, atol=0.04), (scores, expected)
 
 
 def test_small_reference_is_flagged_and_missing_reference_refused(
