@@ -13,6 +13,8 @@ attacks: that is stated in the output beside every extrapolated figure.
     python benchmarks/release_eval.py                 # 10k and 50k rows
     python benchmarks/release_eval.py --sizes 10000   # one size
     python benchmarks/release_eval.py --quick         # 2k rows, for a smoke test
+    python benchmarks/release_eval.py --sizes 10000 --old-encoding 79ba4ac
+        # also the native engine with nearest_gower from encoding.py at that git revision
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def worker(args: argparse.Namespace) -> None:
     """Runs in a child process: one engine on one dataset; prints a JSON line."""
     from synth_audit import evaluate_release
 
+    if args.old_encoding:
+        import synth_audit.attacks.inference as inference
+
+        sys.path.insert(0, str(ROOT / "benchmarks"))  # "benchmarks" is taken in site-packages
+        from nn_real import _load_old
+
+        inference.nearest_gower = _load_old(args.old_encoding).nearest_gower  # type: ignore[attr-defined]
     d = Path(args.data)
     secrets: list[str] | str = "all" if args.secrets == "all" else args.secrets.split(",")
     n_attacks: int | str = "all" if args.n_attacks == "all" else int(args.n_attacks)
@@ -112,7 +121,9 @@ def worker(args: argparse.Namespace) -> None:
     )
 
 
-def run_child(data: Path, engine: str, secrets: str, n_attacks: str) -> dict:
+def run_child(
+    data: Path, engine: str, secrets: str, n_attacks: str, old_encoding: str | None = None
+) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -125,14 +136,18 @@ def run_child(data: Path, engine: str, secrets: str, n_attacks: str) -> dict:
         secrets,
         "--n-attacks",
         n_attacks,
+        *(["--old-encoding", old_encoding] if old_encoding else []),
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{engine} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench(n: int, sub_attacks: int, sub_secrets: list[str]) -> None:
+def bench(
+    n: int, sub_attacks: int, sub_secrets: list[str], old_encoding: str | None = None
+) -> None:
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +160,22 @@ def bench(n: int, sub_attacks: int, sub_secrets: list[str]) -> None:
             f"(data generated in {time.perf_counter() - t0:.0f} s)"
         )
 
+        load = os.getloadavg()[0]
         nat = run_child(data, "native", "all", "all")
+        if old_encoding:
+            load_old = os.getloadavg()[0]
+            old = run_child(data, "native", "all", "all", old_encoding)
+            inf_new = sum(v for k, v in nat["timings"].items() if k.startswith("inference["))
+            inf_old = sum(v for k, v in old["timings"].items() if k.startswith("inference["))
+            same = all(
+                old["risks"][k]["attack_rate"] == r["attack_rate"] for k, r in nat["risks"].items()
+            )
+            print(
+                f"native inference, all secrets: new {inf_new:.1f} s (load {load:.1f}), "
+                f"old encoding.py@{old_encoding} {inf_old:.1f} s (load {load_old:.1f}), "
+                f"old/new {inf_old / inf_new:.1f}x; total audit new {nat['wall_s']:.1f} s, old "
+                f"{old['wall_s']:.1f} s; attack rates {'identical' if same else 'differ'}"
+            )
         # anonymeter: singling out in full (its cost does not grow with the number of records attacked)
         # and linkability / inference on `sub_attacks` targets, `sub_secrets` secrets; extrapolated.
         sub = min(sub_attacks, n)
@@ -225,6 +255,11 @@ def main() -> None:
     ap.add_argument("--engine", help=argparse.SUPPRESS)
     ap.add_argument("--secrets", help=argparse.SUPPRESS)
     ap.add_argument("--n-attacks", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--old-encoding",
+        default=None,
+        help="git revision: also time the native engine with nearest_gower from encoding.py there",
+    )
     args = ap.parse_args()
     if args.worker:
         worker(args)
@@ -234,7 +269,7 @@ def main() -> None:
     )
     sizes = [2000] if args.quick else args.sizes
     for n in sizes:
-        bench(n, args.sub_attacks, args.sub_secrets.split(","))
+        bench(n, args.sub_attacks, args.sub_secrets.split(","), args.old_encoding)
 
 
 if __name__ == "__main__":

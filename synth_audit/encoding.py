@@ -51,9 +51,12 @@ def _numeric_values(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
+_MISSING_KEY = "\x00<missing>"
+
+
 def _category_keys(s: pd.Series) -> np.ndarray:
     """Object array of str keys; missing becomes a sentinel that cannot collide with data."""
-    return s.astype(object).where(s.notna(), "\x00<missing>").astype(str).to_numpy()
+    return s.astype(object).where(s.notna(), _MISSING_KEY).astype(str).to_numpy()
 
 
 @dataclass
@@ -198,9 +201,25 @@ def _default_threads() -> int:
 def _factorize_pair(
     query: pd.DataFrame, cand: pd.DataFrame, col: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.concatenate([_category_keys(query[col]), _category_keys(cand[col])])
-    codes, _ = pd.factorize(keys)
-    return codes[: len(query)], codes[len(query) :]
+    """Integer codes of one column in both frames: equal codes iff equal category keys."""
+    qs, cs = query[col], cand[col]
+    fast = True
+    parts = []
+    for ser in (qs, cs):
+        # Factorise the values first and turn only the distinct ones into keys. Exact when hash
+        # equality is string equality: integers, booleans, or objects that are all str (1 == 1.0
+        # == True would merge keys "1", "1.0" and "True"; floats merge 0.0 and -0.0).
+        codes, uniques = pd.factorize(ser, use_na_sentinel=True)
+        uniq = np.asarray(uniques, dtype=object)
+        if ser.dtype.kind not in "iub" and not all(isinstance(u, str) for u in uniq):
+            fast = False
+            break
+        keys = np.append(_category_keys(pd.Series(uniq, dtype=object)), _MISSING_KEY)
+        parts.append(keys[codes])  # code -1 (missing) picks the sentinel at the end
+    if not fast:
+        parts = [_category_keys(qs), _category_keys(cs)]
+    joint, _ = pd.factorize(np.concatenate(parts))
+    return joint[: len(query)], joint[len(query) :]
 
 
 # Normalised numeric values are clipped to this magnitude so that +-inf compares equal to itself and
@@ -211,21 +230,23 @@ _CLIP = 1e6
 def _unique_rows(cat: np.ndarray, num: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(first, inverse)``: first row of each distinct (codes, values) row, and each row's class.
 
-    NaN equals NaN here (missing == missing, as in the distance). ``first`` is increasing, so the
-    representative of a class is its lowest row.
+    NaN equals NaN here (missing == missing, as in the distance). Classes are numbered by first
+    occurrence, so ``first`` is increasing and a class is represented by its lowest row. Hash-based
+    (one factorisation per column), linear in rows x columns.
     """
     n = len(cat)
-    num_key = np.where(np.isnan(num), np.inf, num) + 0.0  # + 0.0 turns -0.0 into 0.0
-    both = np.ascontiguousarray(np.hstack([cat.astype(np.float64), num_key]))
-    if both.shape[1] == 0:
-        return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
-    rows = both.view(np.dtype((np.void, both.dtype.itemsize * both.shape[1]))).ravel()
-    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-    # np.unique orders classes by their bytes; renumber them by first occurrence.
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return first[order].astype(np.int64), rank[inverse.ravel()].astype(np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    n_keys = 1
+    for block in (cat, num):
+        for j in range(block.shape[1]):
+            codes, uniques = pd.factorize(block[:, j], use_na_sentinel=False)
+            key, kept = pd.factorize(key * len(uniques) + codes)
+            n_keys = len(kept)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first = np.full(n_keys, n, dtype=np.int64)
+    np.minimum.at(first, key, np.arange(n))
+    return first, key.astype(np.int64)
 
 
 def _group_columns(codes: np.ndarray, max_groups: int) -> list[int]:
@@ -339,11 +360,8 @@ def nearest_gower(
 
     # Candidates sorted by group, then pivot (missing pivot values last in their group).
     gcodes = ccat_all[:, gcols]
-    if gcols:
-        gkey, g_of = np.unique(gcodes, axis=0, return_inverse=True)
-        g_of = g_of.ravel()
-    else:
-        gkey, g_of = np.zeros((1, 0), dtype=np.int32), np.zeros(n_cu, dtype=np.int64)
+    g_first, g_of = _unique_rows(gcodes, np.zeros((n_cu, 0)))
+    gkey = gcodes[g_first]
     piv_missing = np.isnan(cpiv_all)
     c_order = np.lexsort((np.where(piv_missing, 0.0, cpiv_all), piv_missing, g_of))
     g_sorted = g_of[c_order]

@@ -320,3 +320,26 @@ def test_nearest_gower_infinite_values_give_valid_neighbours() -> None:
     dist, idx = nearest_gower(q, c, enc, ["x", "c"])
     assert idx.tolist() == [1, 2, 0]  # inf matches inf; 1.0 is nearest 2.0 with the same category
     assert np.isfinite(dist).all()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 1.0, "1", True, None, "1.0", 2],  # mixed objects: keys "1", "1.0", "True" differ
+        [0.0, -0.0, 1.5, None, 1.5, 0.0, 2.0],  # floats as categories
+        [3, 1, 2, 3, 1, 2, 2],  # integer codes
+        [True, False, True, True, False, False, True],
+    ],
+)
+def test_nearest_gower_category_keys_match_encoder(values: list) -> None:
+    """Categories are compared by the same keys as the embedding, whatever the column's dtype."""
+    from synth_audit.encoding import nearest_gower
+
+    schema = Schema((ColumnSpec("c", ColumnKind.CATEGORICAL), ColumnSpec("x", ColumnKind.NUMERIC)))
+    q = pd.DataFrame({"c": pd.Series(values), "x": np.linspace(0, 1, len(values))})
+    c = pd.DataFrame({"c": pd.Series(values[::-1]), "x": np.linspace(1, 0, len(values)) ** 2})
+    enc = MixedEncoder(schema).fit([q, c])
+    full = gower_matrix(q, c, schema)
+    dist, idx = nearest_gower(q, c, enc, ["c", "x"])
+    assert dist == pytest.approx(full.min(axis=1), abs=1e-12)
+    assert full[np.arange(len(q)), idx] == pytest.approx(full.min(axis=1), abs=1e-12)
