@@ -129,18 +129,20 @@ def control_banners(report: AuditReport) -> list[tuple[str, str, str]]:
     for w in report.warnings:
         by_code.setdefault(w.code, []).append(w.message)
     if report.control_status() == "none":
-        detail = " ".join(by_code.get("no_control", []))
+        # The data layer's own message says what was computed; older reports get this one.
+        detail = " ".join(by_code.get("no_control", [])) or (
+            "This audit ran without a control set (real people never used for the release). "
+            "Every risk below is therefore the attack's own success rate on the training "
+            "records, not corrected for what the population reveals anyway: part of it, possibly "
+            "all, a naive guess achieves too (compare each with its baseline). Re-run with a "
+            "control set for risks that can be gated on."
+        )
         out.append(
             (
                 "no_control",
                 "No control set: risks are raw attack success rates",
-                "This audit ran without a control set (real people never used for the release). "
-                "Every risk below is therefore the attack's own success rate on the training "
-                "records, not corrected for what the population reveals anyway: part of it, possibly "
-                "all, a naive guess achieves too (compare each with its baseline). These figures are "
-                "not comparable with those of an audit with a control set and do not show that the "
-                "release leaks. Re-run with a control set for risks that can be gated on."
-                + (f" ({detail})" if detail else ""),
+                detail + " These figures are not comparable with those of an audit with a control "
+                "set and do not by themselves show that the release leaks.",
             )
         )
     for msg in by_code.get("control_overlap", []):
