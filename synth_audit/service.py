@@ -316,11 +316,25 @@ def inferred_kinds(train: pd.DataFrame) -> dict[str, tuple[str, str]]:
     from synth_audit.errors import ConfigError
     from synth_audit.schema import infer_schema
 
+    nested = [str(c) for c in train.columns if _holds_nested(train[c])]
+    if nested:
+        raise DataValidationError(
+            f"The training table's column(s) {format_names(nested)} hold lists or records, not "
+            "single values. Flatten them into one column per value, or drop them."
+        )
     try:
         schema = infer_schema(train)
     except ConfigError as exc:
         raise DataValidationError(str(exc)) from None
     return {c.name: (c.kind.value, c.reason.removeprefix("inferred: ")) for c in schema.columns}
+
+
+def _holds_nested(s: pd.Series) -> bool:
+    if s.dtype != object:
+        return False
+    return bool(
+        s.map(lambda v: isinstance(v, list | tuple | dict | set) or hasattr(v, "shape")).any()
+    )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from test_app import (
     csv_bytes,
     errors,
     open_app,
+    parquet_bytes,
     run_queued,
     store_url,
     upload,
@@ -28,6 +29,7 @@ from test_app import (
 )
 
 from synth_audit import service
+from synth_audit.errors import DataValidationError
 
 __all__ = ["store_url"]  # the fixture, imported for the tests below
 
@@ -186,6 +188,9 @@ def test_inferred_kinds_names_each_columns_kind(fair_small: Any) -> None:
     kinds = service.inferred_kinds(fair_small["train"])
     assert kinds["age"][0] == "numeric" and kinds["occupation"][0] == "categorical"
     assert all(k in service.COLUMN_KINDS and why for k, why in kinds.values())
+    nested = fair_small["train"].assign(tags=[[1, 2]] * len(fair_small["train"]))
+    with pytest.raises(DataValidationError, match="'tags'"):
+        service.inferred_kinds(nested)
 
 
 def test_a_semicolon_separated_upload_is_read(store_url: str) -> None:
@@ -319,3 +324,82 @@ def test_frontier_chart_colours_are_the_generators_colours(store_url: str) -> No
         "copy · seed #1",
         "ctgan · seed #2",
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Items 13 and 14: uploads that crashed the audit reach the user as messages, never a traceback
+# --------------------------------------------------------------------------------------------------
+
+
+def _small_settings(at: Any, secrets: list[str]) -> None:
+    widget(at.multiselect, "Secret columns").set_value(secrets)
+    at.number_input(key=next(k for k in at.session_state if "eval.n_so." in k)).set_value(30)
+
+
+def test_upload_with_a_date_column_is_audited(store_url: str, fair_small: Any) -> None:
+    """Item 13: a date column crashed singling out (TypeError ... 'Timestamp')."""
+    frames = {role: df.copy() for role, df in fair_small.items()}
+    for i, df in enumerate(frames.values()):
+        df["visit"] = pd.date_range(f"202{i}-01-01", periods=len(df), freq="D").strftime("%Y-%m-%d")
+    at = open_app()
+    upload(at, _fair_upload(frames))
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    kinds = {s.label: s.value for s in at.selectbox if str(s.key).startswith("eval.kind.")}
+    assert kinds["visit"] == "datetime"
+    _small_settings(at, ["visit", "affairs"])
+    button(at, "Run the evaluation").click().run()
+    assert_clean(at)
+    run_id = at.session_state["eval.run_id"]
+    run_queued(store_url)
+    run = service.open_app_store(store_url).get_run(run_id)
+    assert run.status == "done", run.error
+    at.run()
+    assert_clean(at)
+    assert "Inference of 'visit'" in list(at.dataframe[0].value["attack"])
+
+
+def test_upload_with_infinite_values_is_a_warning_not_a_crash(
+    store_url: str, fair_small: Any
+) -> None:
+    """Item 14: inf, -inf and ±1e308 in a numeric column."""
+    frames = {role: df.copy() for role, df in fair_small.items()}
+    frames["train"]["age"] = frames["train"]["age"].astype(float)
+    frames["train"].loc[[3, 4, 5], "age"] = [float("inf"), float("-inf"), -1e308]
+    at = open_app()
+    upload(at, _fair_upload(frames))
+    assert_clean(at)
+    assert not errors(at), errors(at)
+    notes = [str(w.value) for w in at.warning]
+    assert any("'age'" in n and "inf" in n for n in notes), notes
+    _small_settings(at, ["age"])
+    button(at, "Run the evaluation").click().run()
+    assert_clean(at)
+    run_id = at.session_state["eval.run_id"]
+    run_queued(store_url)
+    run = service.open_app_store(store_url).get_run(run_id)
+    assert run.status == "done", run.error
+    at.run()
+    assert_clean(at)
+
+
+def test_parquet_with_a_list_column_is_a_clear_message(store_url: str, fair_small: Any) -> None:
+    """Item 14: Parquet with list or struct columns."""
+    synthetic = fair_small["synthetic"].copy()
+    synthetic["tags"] = [[1, 2]] * len(synthetic)
+    train = fair_small["train"].copy()
+    train["tags"] = [{"a": 1}] * len(train)
+    at = open_app()
+    upload(
+        at,
+        {
+            "train": ("train.parquet", parquet_bytes(train)),
+            "synthetic": ("synthetic.parquet", parquet_bytes(synthetic)),
+            "control": ("control.csv", csv_bytes(fair_small["control"])),
+        },
+    )
+    assert_clean(at)
+    msgs = errors(at)
+    assert msgs and any("'tags'" in m for m in msgs), msgs
+    assert not [b for b in at.button if b.label == "Run the evaluation"]
+    assert service.open_app_store(store_url).count_runs() == 0
