@@ -32,6 +32,8 @@ _COLUMNS = (
     "on_front",
     "on_conservative_front",
     "highlight",
+    "off_scale",
+    "risk_text",
 )
 
 
@@ -53,7 +55,35 @@ def generator_scale(frontier: Frontier) -> Any:
     return alt.Scale(domain=names, range=[generator_colour(g) for g in names])
 
 
+def risk_axis(frontier: Frontier) -> tuple[float, bool]:
+    """The right end of the risk axis and whether some runs lie beyond it: the same fit as the
+    frontier page's (:func:`synth_audit.frontier.risk_axis_max`), so one ``copy`` baseline at risk 1
+    does not squeeze every realistic generator into the first few percent."""
+    from synth_audit.frontier import risk_axis_max
+
+    return risk_axis_max(frontier)
+
+
+def off_scale_note(frontier: Frontier) -> str:
+    """``"; 1 run beyond the risk axis (up to 99.0 %) is drawn at its right edge"`` or ``""``."""
+    from synth_audit.report.wording import fmt_pct
+
+    axis_max, clipped = risk_axis(frontier)
+    beyond = [p for p in frontier.points if clipped and p.risk_upper > axis_max]
+    if not beyond:
+        return ""
+    top = max(p.risk for p in beyond)
+    n = len(beyond)
+    return (
+        f"; {n} run{'s' if n > 1 else ''} beyond the risk axis (risk up to {fmt_pct(top)}) "
+        f"{'are' if n > 1 else 'is'} drawn at its right edge with the value"
+    )
+
+
 def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> list[dict[str, Any]]:
+    from synth_audit.report.wording import fmt_pct
+
+    axis_max, clipped = risk_axis(frontier)
     rows = []
     for p in frontier.points:
         rows.append(
@@ -73,6 +103,8 @@ def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> lis
                 "on_front": p.on_front,
                 "on_conservative_front": p.on_conservative_front,
                 "highlight": p.run_id in highlight,
+                "off_scale": bool(clipped and p.risk_upper > axis_max),
+                "risk_text": fmt_pct(p.risk),
             }
         )
     return rows
@@ -103,7 +135,13 @@ def frontier_chart(
         if frontier.risk == WORST
         else f"privacy risk: {frontier.risk} (lower is better)"
     )
-    x_scale = alt.Scale(padding=14, nice=False, zero=True)
+    axis_max, clipped = risk_axis(frontier)
+    # Runs far beyond the bulk are drawn at the axis' right edge (clamped) with their value.
+    x_scale = (
+        alt.Scale(domain=[0.0, axis_max], clamp=True, nice=False, zero=True)
+        if clipped
+        else alt.Scale(padding=14, nice=False, zero=True)
+    )
     x = alt.X("risk:Q", title=risk_title, axis=alt.Axis(format="%"), scale=x_scale)
     y = alt.Y(
         "utility:Q",
@@ -150,13 +188,23 @@ def frontier_chart(
         shape=alt.Shape("front:N", title="front", scale=alt.Scale(range=["circle", "diamond"])),
         tooltip=tooltip,
     )
+    off_scale = (
+        base.transform_filter("datum.off_scale")
+        .mark_text(align="right", dx=-10, dy=-12, fontSize=11, color="#444")
+        .encode(
+            x=alt.X("risk:Q", scale=x_scale),
+            y="utility:Q",
+            text=alt.Text("label:N"),
+        )
+        .transform_calculate(label="'▶ ' + datum.risk_text + ' (off the axis)'")
+    )
     if selectable:
         sel = alt.selection_point(name=SELECTION, fields=["run_id"], on="click", toggle="true")
         points = points.add_params(sel).encode(
             opacity=alt.condition(sel, alt.value(1.0), alt.value(0.35)),
             size=alt.condition(sel, alt.value(110), alt.value(80)),
         )
-    return alt.layer(bars, front, cons, ring, points).properties(
+    return alt.layer(bars, front, cons, ring, off_scale, points).properties(
         height=height,
         width="container",
         usermeta={

@@ -403,3 +403,41 @@ def test_parquet_with_a_list_column_is_a_clear_message(store_url: str, fair_smal
     assert msgs and any("'tags'" in m for m in msgs), msgs
     assert not [b for b in at.button if b.label == "Run the evaluation"]
     assert service.open_app_store(store_url).count_runs() == 0
+
+
+def test_frontier_chart_axis_fits_the_bulk_of_the_runs() -> None:
+    """A copy baseline at risk ~1 no longer squeezes the realistic generators into the first few
+    percent of the chart: the axis ends near them and the copy is drawn at its edge, labelled."""
+    from app import charts
+    from synth_audit.frontier import Frontier, FrontierPoint
+
+    risks = [0.01, 0.02, 0.015, 0.03, 0.025, 0.99]
+    points = [
+        FrontierPoint(
+            f"r{i}", "copy" if r > 0.5 else "ctgan", {"i": i}, i, r, r / 2, r * 1.2, "link", 0.5 + r
+        )
+        for i, r in enumerate(risks)
+    ]
+    fr = Frontier.from_points(
+        points, study="s", risk="worst", utility="utility.score", conservative=False, excluded={}
+    )
+    spec = charts.frontier_chart(fr).to_dict()
+    domains = [
+        layer["encoding"]["x"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer.get("encoding", {}).get("x", {})
+    ]
+    assert domains and all(d[0] == 0 and 0.03 < d[1] < 0.1 for d in domains), domains
+    records = {r["run_id"]: r for r in charts.frontier_records(fr)}
+    assert records["r5"]["off_scale"] and not any(records[f"r{i}"]["off_scale"] for i in range(5))
+    assert records["r5"]["risk_text"] == "99.0 %"
+    # Without an outlier the axis is not cut.
+    fr2 = Frontier.from_points(
+        points[:5],
+        study="s",
+        risk="worst",
+        utility="utility.score",
+        conservative=False,
+        excluded={},
+    )
+    assert not any(r["off_scale"] for r in charts.frontier_records(fr2))

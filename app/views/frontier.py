@@ -108,6 +108,7 @@ def main() -> None:
             if fr.excluded
             else ""
         )
+        + charts.off_scale_note(fr)
         + ". Click a point to select its run (shift-click adds more); double-click clears."
     )
     labels = {p.run_id: f"{charts.point_label(p)} · {p.run_id[:8]}" for p in fr.points}

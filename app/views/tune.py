@@ -220,7 +220,8 @@ def main() -> None:
         )
         on_front = fr.front()
         st.caption(
-            f"{len(fr.points)} done run(s); {len(on_front)} on the Pareto front (solid line). "
+            f"{len(fr.points)} done run(s); {len(on_front)} on the Pareto front (solid line)"
+            f"{charts.off_scale_note(fr)}. "
             "The dashed line is the conservative front (each risk at its CI's upper bound). "
             "The Frontier page lets you select and compare runs."
         )
