@@ -8,8 +8,23 @@ count one half). A share clearly above that expectation points at memorisation; 
 expectation says nothing about attacks the distances do not capture (a release can be far from every
 record and still let an attacker infer attributes).
 
-Exact copies: synthetic records identical to a training record on every usable column, with the same
-count against control as the population's own rate of coincidences.
+What the warnings say, and what they do not. The one-sided binomial test shows that synthetic
+records are closer to train than to control *more often than expected*; it does not show that
+records were reproduced. Two things make a significant p-value weak evidence on its own: a release
+with no memorisation crosses p < 0.05 in one audit in twenty, and with tens of thousands of
+synthetic records a negligible excess is significant. The size of the excess is therefore stated
+as the share of synthetic records that sit nearer a training record than chance explains,
+``(share - expected) / (1 - expected)``: the share of memorised records that would produce the
+observed share if every other record sat where chance puts it. The warning ``dcr_closer_to_train``
+needs both significance and an excess of at least ``material_excess`` (default 5 %); a significant
+but smaller excess gives the milder ``dcr_small_excess``.
+
+Exact copies: synthetic records identical to a training record on every usable column, counted
+separately, and set against exact matches with a control record (real people coincide, and a
+release of people the generator never saw matches train and control alike). Only when copies of
+training records outnumber copies of control records beyond chance (one-sided binomial test of the
+records that match only train against those that match only control, at the expected share) does
+a warning, ``exact_copies``, say that the release reproduces training records.
 """
 
 from __future__ import annotations
@@ -23,9 +38,14 @@ from scipy.stats import binomtest
 
 from synth_audit.data import AuditData
 from synth_audit.encoding import MixedEncoder, nearest_gower
+from synth_audit.report.wording import fmt_pct
 from synth_audit.results import AuditWarning, jsonable
 
-__all__ = ["DcrDiagnostic", "dcr_diagnostic"]
+__all__ = ["MATERIAL_EXCESS", "DcrDiagnostic", "dcr_diagnostic", "dcr_warnings"]
+
+#: The excess share of synthetic records nearer train than chance explains from which
+#: ``dcr_closer_to_train`` is raised (below it, a significant excess gives ``dcr_small_excess``).
+MATERIAL_EXCESS = 0.05
 
 
 @dataclass(frozen=True)
@@ -61,14 +81,110 @@ class DcrDiagnostic:
 _Q = (0.01, 0.05, 0.5)
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def dcr_warnings(
+    *,
+    n_synthetic: int,
+    share: float,
+    expected: float,
+    p_value: float,
+    only_train_copies: int,
+    only_control_copies: int,
+    copies_of_train: int,
+    copies_of_control: int,
+    confidence_level: float = 0.95,
+    material_excess: float = MATERIAL_EXCESS,
+) -> list[AuditWarning]:
+    """The warnings of a DCR diagnostic, worded for what each test shows (module docstring).
+
+    ``only_train_copies`` / ``only_control_copies``: synthetic records identical to a training
+    record and to no control record, and the reverse (the records the copy test compares).
+    """
+    alpha = 1 - confidence_level
+    warns: list[AuditWarning] = []
+    matched = only_train_copies + only_control_copies
+    copy_p = (
+        float(binomtest(only_train_copies, matched, expected, alternative="greater").pvalue)
+        if matched
+        else 1.0
+    )
+    reproduces = only_train_copies > only_control_copies and copy_p < alpha
+    equal = _plural(copies_of_train, "synthetic record equals", "synthetic records equal")
+    copies = (
+        f"Exact copies were counted separately: {equal} a training record on every column, "
+        f"{copies_of_control:,} a control record."
+    )
+    if reproduces:
+        copies += " The release reproduces training records (see exact_copies)."
+    elif copies_of_train == 0:
+        copies += " None is a copy of a training record."
+    else:
+        copies += (
+            " Real people coincide that often: this count alone does not show that the generator "
+            "reproduces training records."
+        )
+    excess = (share - expected) / (1 - expected) if expected < 1 else 0.0
+    if p_value < alpha:
+        shown = (
+            f"{fmt_pct(share)} of {n_synthetic:,} synthetic records are closer to a training record "
+            f"than to a control record, against {fmt_pct(expected)} expected if the generator did "
+            f"not favour its training records (one-sided binomial p = {p_value:.2g}): about "
+            f"{fmt_pct(excess)} of synthetic records sit nearer a training record than chance "
+            "explains."
+        )
+        if excess >= material_excess:
+            warns.append(
+                AuditWarning(
+                    "dcr_closer_to_train",
+                    f"{shown} That excess is material (at least "
+                    f"{fmt_pct(material_excess, digits=0)}): the generator places records near its "
+                    f"training records. {copies}",
+                )
+            )
+        else:
+            warns.append(
+                AuditWarning(
+                    "dcr_small_excess",
+                    f"{shown} The excess is statistically detectable but small (under "
+                    f"{fmt_pct(material_excess, digits=0)}), and a release with no memorisation "
+                    f"gives p < {alpha:.2g} in one audit in {1 / alpha:.0f}. {copies}",
+                )
+            )
+    if reproduces:
+        are_copies = _plural(
+            copies_of_train,
+            "synthetic record is an exact copy",
+            "synthetic records are exact copies",
+        )
+        warns.append(
+            AuditWarning(
+                "exact_copies",
+                f"The release reproduces training records: {are_copies} of a training record, "
+                f"against {copies_of_control:,} exact matches with a control "
+                f"record of the population (one-sided binomial p = {copy_p:.2g} for the "
+                f"{matched:,} records that match only one side, expected share "
+                f"{fmt_pct(expected)}).",
+            )
+        )
+    return warns
+
+
 def dcr_diagnostic(
     data: AuditData,
     *,
     confidence_level: float = 0.95,
     encoder: MixedEncoder | None = None,
     n_jobs: int | None = None,
+    material_excess: float = MATERIAL_EXCESS,
 ) -> DcrDiagnostic | None:
-    """DCR of synthetic→train against synthetic→control. ``None`` without a control set."""
+    """DCR of synthetic→train against synthetic→control. ``None`` without a control set.
+
+    ``material_excess``: the share of synthetic records nearer train than chance explains from
+    which the excess is reported as ``dcr_closer_to_train`` (see the module docstring).
+    """
     if data.control is None:
         return None
     cols = data.columns
@@ -85,24 +201,20 @@ def dcr_diagnostic(
     ci = test.proportion_ci(confidence_level=confidence_level, method="exact")
     copies_tr = int((d_tr <= eps).sum())
     copies_ct = int((d_ct <= eps).sum())
-    warns = []
-    if test.pvalue < 1 - confidence_level:
-        warns.append(
-            AuditWarning(
-                "dcr_closer_to_train",
-                f"{share:.1%} of synthetic records are closer to a training record than to a control "
-                f"record; without memorisation about {expected:.1%} would be (one-sided binomial "
-                f"p = {test.pvalue:.2g}). The generator may reproduce training records.",
-            )
-        )
-    if copies_tr > copies_ct:
-        warns.append(
-            AuditWarning(
-                "exact_copies",
-                f"{copies_tr} synthetic records are exact copies of a training record, against "
-                f"{copies_ct} exact matches with a control record of the population.",
-            )
-        )
+    only_tr = int(((d_tr <= eps) & (d_ct > eps)).sum())
+    only_ct = int(((d_ct <= eps) & (d_tr > eps)).sum())
+    warns = dcr_warnings(
+        n_synthetic=n,
+        share=share,
+        expected=expected,
+        p_value=float(test.pvalue),
+        only_train_copies=only_tr,
+        only_control_copies=only_ct,
+        copies_of_train=copies_tr,
+        copies_of_control=copies_ct,
+        confidence_level=confidence_level,
+        material_excess=material_excess,
+    )
     per = pd.DataFrame(
         {
             "synthetic_record": np.arange(n),
