@@ -333,14 +333,19 @@ def _size_correction(
     """anonymeter's control-size correction: fit successes(n) on subsamples of control, take the
     ratio of the model at the training size to the model at the control size."""
     n = ctrl.n
-    mat = np.zeros((len(queries), n), dtype=np.int32)  # queries × rows
-    for i, q in enumerate(queries):
-        mat[i, ctrl.matches(q)] = 1
+    # The matches as (query, row) pairs rather than a queries × rows matrix, whose size (up to
+    # 100,000 predicates × the control rows) would not fit in memory for large inputs.
+    hits = [ctrl.matches(q) for q in queries]
+    match_rows = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
+    match_query = np.repeat(np.arange(len(queries)), [h.size for h in hits])
     sizes, succ = [], []
     for size in np.linspace(min(1000, n), n, 10).astype(int):
         for _ in range(5):
             cols = rng.choice(n, size=size, replace=False)
-            succ.append(int((mat[:, cols].sum(axis=1) == 1).sum()))
+            chosen = np.zeros(n, dtype=bool)
+            chosen[cols] = True
+            counts = np.bincount(match_query[chosen[match_rows]], minlength=len(queries))
+            succ.append(int((counts == 1).sum()))
             sizes.append(size)
     x, y = np.array(sizes, dtype=float), np.array(succ, dtype=float)
 
