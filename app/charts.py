@@ -34,6 +34,8 @@ _COLUMNS = (
     "highlight",
     "off_scale",
     "risk_text",
+    "risk_ci_text",
+    "utility_text",
 )
 
 
@@ -81,7 +83,7 @@ def off_scale_note(frontier: Frontier) -> str:
 
 
 def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> list[dict[str, Any]]:
-    from synth_audit.report.wording import fmt_pct
+    from synth_audit.report.wording import fmt_ci, fmt_pct
 
     axis_max, clipped = risk_axis(frontier)
     rows = []
@@ -105,6 +107,10 @@ def frontier_records(frontier: Frontier, highlight: Collection[str] = ()) -> lis
                 "highlight": p.run_id in highlight,
                 "off_scale": bool(clipped and p.risk_upper > axis_max),
                 "risk_text": fmt_pct(p.risk),
+                "risk_ci_text": fmt_ci(
+                    p.risk if p.risk_ci_low is None else p.risk_ci_low, p.risk_upper
+                ),
+                "utility_text": f"{p.utility:.3f}",
             }
         )
     return rows
@@ -151,11 +157,11 @@ def frontier_chart(
     tooltip = [
         alt.Tooltip("configuration:N", title="run"),
         alt.Tooltip("seed:Q", title="seed (raw)"),
-        alt.Tooltip("risk:Q", format=".2%"),
-        alt.Tooltip("risk_ci_low:Q", title="risk CI low", format=".2%"),
-        alt.Tooltip("risk_ci_high:Q", title="risk CI high", format=".2%"),
+        # Texts written by report.wording, so a number reads as on every other surface.
+        alt.Tooltip("risk_text:N", title="risk"),
+        alt.Tooltip("risk_ci_text:N", title="risk CI"),
         alt.Tooltip("risk_attack:N", title="risk from"),
-        alt.Tooltip("utility:Q", format=".3f"),
+        alt.Tooltip("utility_text:N", title="utility"),
         alt.Tooltip("front:N"),
         alt.Tooltip("run_id:N"),
     ]

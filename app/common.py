@@ -163,9 +163,10 @@ def styled(
     text: Sequence[str] = (),
 ) -> Any:
     """``frame`` for ``st.dataframe`` with one format per quantity: the ``pct`` columns as rates
-    (:func:`pct`), the ``num`` columns with their decimals, and every missing cell as ``n/a``
-    (Streamlit would write ``None``). The values underneath stay numbers, so columns still sort
-    by value."""
+    (:func:`pct`), the ``num`` columns with their decimals, text as is, and no missing cell reading
+    ``None``. Complete numeric columns stay numbers underneath (they sort by value) with the text
+    shown on top; a column with missing cells becomes its text (``n/a`` where missing), since the
+    browser writes ``None`` for a missing number whatever text is given for it."""
     import pandas as pd
 
     from synth_audit.report.wording import MISSING
@@ -178,12 +179,25 @@ def styled(
     for c in text:
         if c in frame.columns:
             formats[c] = text_cell
-    for c in frame.columns:
+    out = frame.copy()
+    for c in out.columns:
+        col = out[c]
         if c not in formats and (
-            pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+            pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
         ):
             formats[c] = text_cell
-    return frame.style.format(formats, na_rep=MISSING)
+        if col.isna().any():
+            fmt = formats.get(c, text_cell)
+            out[c] = [MISSING if _is_missing(v) else fmt(v) for v in col]
+            formats[c] = text_cell
+    return out.style.format(formats, na_rep=MISSING)
+
+
+def _is_missing(v: Any) -> bool:
+    try:
+        return bool(v is None or v != v)
+    except (TypeError, ValueError):
+        return False
 
 
 def pct_cell(x: Any) -> str:
@@ -379,7 +393,13 @@ def rates_chart(report: AuditReport) -> Any:
         title = attack_title(name, r)
         order.append(title)
         risks.append(
-            {"attack": title, "risk": r.risk.value, "lo": r.risk.ci_low, "hi": r.risk.ci_high}
+            {
+                "attack": title,
+                "risk": r.risk.value,
+                "lo": r.risk.ci_low,
+                "hi": r.risk.ci_high,
+                "text": risk(r.risk.value, r.risk.ci_low, r.risk.ci_high),
+            }
         )
         for which, rate in (
             ("attack", r.attack_rate),
@@ -389,7 +409,16 @@ def rates_chart(report: AuditReport) -> Any:
             if rate is None:
                 continue
             lo, hi = rate.ci
-            rates.append({"attack": title, "which": which, "rate": rate.value, "lo": lo, "hi": hi})
+            rates.append(
+                {
+                    "attack": title,
+                    "which": which,
+                    "rate": rate.value,
+                    "lo": lo,
+                    "hi": hi,
+                    "text": f"{pct(rate.value)} {ci(lo, hi)}",
+                }
+            )
     height = 30 * max(1, len(order))
     y = alt.Y("attack:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
     pct_axis = alt.Axis(format="%")
@@ -401,12 +430,7 @@ def rates_chart(report: AuditReport) -> Any:
         risk_base.mark_point(filled=True, size=70, color="#d62728").encode(
             x="risk:Q",
             y=y,
-            tooltip=[
-                "attack:N",
-                alt.Tooltip("risk:Q", format=".2%"),
-                alt.Tooltip("lo:Q", title="CI low", format=".2%"),
-                alt.Tooltip("hi:Q", title="CI high", format=".2%"),
-            ],
+            tooltip=["attack:N", alt.Tooltip("text:N", title="risk [CI]")],
         ),
     ).properties(width=260, height=height)
     rate_base = alt.Chart(alt.Data(values=rates))
@@ -431,13 +455,7 @@ def rates_chart(report: AuditReport) -> Any:
             ),
             yOffset=y_off,
             color=color,
-            tooltip=[
-                "attack:N",
-                "which:N",
-                alt.Tooltip("rate:Q", format=".2%"),
-                alt.Tooltip("lo:Q", title="CI low", format=".2%"),
-                alt.Tooltip("hi:Q", title="CI high", format=".2%"),
-            ],
+            tooltip=["attack:N", "which:N", alt.Tooltip("text:N", title="success rate [CI]")],
         ),
         rate_base.mark_rule(color="black").encode(
             x="lo:Q",
@@ -611,12 +629,14 @@ def show_utility(report: AuditReport) -> None:
         },
     )
     if b["detection_auc"] is not None:
+        from synth_audit.report.wording import fmt_num
+
         lo, hi = b["detection_auc_ci"]
         st.metric(
             "Detection classifier AUC",
-            num(b["detection_auc"]),
+            fmt_num(b["detection_auc"], 3),  # as the readings below and the reports write it
             help="How well a classifier tells synthetic rows from real ones: 0.5 = it cannot tell "
-            f"them apart, 1 = it always can. CI [{num(lo)}, {num(hi)}].",
+            f"them apart, 1 = it always can. CI [{fmt_num(lo, 3)}, {fmt_num(hi, 3)}].",
         )
     for line in b["readings"]:
         st.markdown(f"- {line}")

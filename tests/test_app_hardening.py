@@ -209,14 +209,15 @@ def test_a_semicolon_separated_upload_is_read(store_url: str) -> None:
 
 def shown(element: Any) -> pd.DataFrame:
     """The table as the browser shows it: the display values of a styled frame (Arrow IPC), else
-    the values themselves as text."""
+    the values themselves as text. A missing cell reads ``None`` in the browser whatever display
+    text it is given, so no table may hold one."""
     import pyarrow as pa
 
+    value = element.value
+    assert not value.isna().any().any(), f"missing cells read None in the browser:\n{value}"
     display = element.proto.arrow_data.styler.display_values
     if display:
         return pa.ipc.open_stream(display).read_pandas().astype(str)
-    value = element.value
-    assert not value.isna().any().any(), f"missing cells would read None:\n{value}"
     return value.astype(str)
 
 
@@ -240,6 +241,10 @@ def test_result_view_reads_the_utility_and_formats_every_quantity_once(store_url
     metrics = {m.label: m.value for m in at.metric}
     auc = float(metrics["Detection classifier AUC"])
     assert 0.5 <= auc <= 1.0
+    # The same text as the reading beside it (and report.html, the card).
+    assert f"with AUC {metrics['Detection classifier AUC']} [" in " ".join(
+        str(m.value) for m in at.markdown
+    )
     assert any(str(i.value) == UTILITY_RANKING_NOTE for i in at.info)
     assert "independent_marginals" in UTILITY_RANKING_NOTE
     labels = [e.label for e in at.expander]
@@ -324,6 +329,13 @@ def test_frontier_chart_colours_are_the_generators_colours(store_url: str) -> No
         "copy · seed #1",
         "ctgan · seed #2",
     ]
+    # Tooltips carry the texts every other surface writes, not d3's own percent format.
+    assert [(r["risk_text"], r["risk_ci_text"]) for r in records][1] == (
+        "10.0 %",
+        "[0.00 %, 20.0 %]",
+    )
+    tips = {t.get("title", t["field"]) for t in spec["layer"][-1]["encoding"]["tooltip"]}
+    assert {"risk", "risk CI", "utility"} <= tips
 
 
 # --------------------------------------------------------------------------------------------------

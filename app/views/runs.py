@@ -84,12 +84,13 @@ def main() -> None:
     frame = page.frame.copy()
     frame.insert(0, "details", [f"runs?run={rid}" for rid in frame["run_id"]])
     frame = frame[COLUMNS]
+    frame["progress"] = frame["progress"].fillna(0.0)  # not started: an empty bar
     frame["created"] = [_when(t) for t in frame["created"]]
     frame["finished"] = [_when(t) for t in frame["finished"]]
     event = st.dataframe(
         ui.styled(
             frame,
-            pct=("risk", "risk_ci_high", "progress"),
+            pct=("risk", "risk_ci_high"),
             num={"utility": 3, "seconds": 1},
         ),
         hide_index=True,
