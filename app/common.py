@@ -521,14 +521,14 @@ def show_report(
             width="stretch",
             height=table_height(len(frame)),
             column_config={
-                "risk": st.column_config.NumberColumn("risk"),
-                "ci_low": st.column_config.NumberColumn("CI low"),
-                "ci_high": st.column_config.NumberColumn("CI high"),
-                "attack_rate": st.column_config.NumberColumn("attack"),
-                "baseline_rate": st.column_config.NumberColumn("baseline"),
-                "control_rate": st.column_config.NumberColumn("control"),
+                "risk": st.column_config.Column("risk"),
+                "ci_low": st.column_config.Column("CI low"),
+                "ci_high": st.column_config.Column("CI high"),
+                "attack_rate": st.column_config.Column("attack"),
+                "baseline_rate": st.column_config.Column("baseline"),
+                "control_rate": st.column_config.Column("control"),
                 "attack": st.column_config.TextColumn("attack", width="medium"),
-                "n_attacks": st.column_config.NumberColumn("n"),
+                "n_attacks": st.column_config.Column("n"),
                 "beats_baseline": st.column_config.CheckboxColumn("beats baseline"),
             },
         )
@@ -624,8 +624,8 @@ def show_utility(report: AuditReport) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "ci_low": st.column_config.NumberColumn("CI low"),
-            "ci_high": st.column_config.NumberColumn("CI high"),
+            "ci_low": st.column_config.Column("CI low"),
+            "ci_high": st.column_config.Column("CI high"),
         },
     )
     if b["detection_auc"] is not None:

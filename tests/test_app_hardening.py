@@ -221,7 +221,23 @@ def shown(element: Any) -> pd.DataFrame:
     return value.astype(str)
 
 
+def assert_types_fit(element: Any) -> None:
+    """A column configured as numbers holds numbers (text there gets the browser's red
+    wrong-type marker in every cell)."""
+    import json
+
+    config = json.loads(element.proto.columns or "{}")
+    value = element.value
+    for name, cfg in config.items():
+        kind = (cfg.get("type_config") or {}).get("type")
+        col = name.removeprefix("name:") if name.startswith("name:") else name
+        if kind in ("number", "progress") and col in value.columns:
+            assert pd.api.types.is_numeric_dtype(value[col]), (col, value[col].dtype)
+
+
 def assert_no_none(at: Any) -> list[pd.DataFrame]:
+    for d in at.dataframe:
+        assert_types_fit(d)
     tables = [shown(d) for d in at.dataframe]
     for t in tables:
         bad = t.isin(["None", "nan", "NaN", "NaT", "<NA>"])
