@@ -187,7 +187,9 @@ def frontier_chart(
         .mark_point(size=420, color="black", strokeWidth=2.5, filled=False, shape="circle")
         .encode(x="risk:Q", y="utility:Q")
     )
-    points = base.mark_point(filled=True, size=110).encode(
+    # A thin dark outline keeps light generator colours (e.g. independent_marginals' grey) visible,
+    # also when a selection dims the other points.
+    points = base.mark_point(filled=True, size=110, stroke="#333333", strokeWidth=0.8).encode(
         x=x,
         y=y,
         color=color,
@@ -207,7 +209,7 @@ def frontier_chart(
     if selectable:
         sel = alt.selection_point(name=SELECTION, fields=["run_id"], on="click", toggle="true")
         points = points.add_params(sel).encode(
-            opacity=alt.condition(sel, alt.value(1.0), alt.value(0.35)),
+            opacity=alt.condition(sel, alt.value(1.0), alt.value(0.5)),
             size=alt.condition(sel, alt.value(110), alt.value(80)),
         )
     return alt.layer(bars, front, cons, ring, off_scale, points).properties(
