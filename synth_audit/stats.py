@@ -34,6 +34,7 @@ __all__ = [
     "RiskEstimate",
     "SuccessRate",
     "design_effect",
+    "paired_residual_error",
     "probit",
     "residual_risk",
     "wilson_rate",
@@ -139,12 +140,53 @@ def _clip(x: float) -> float:
     return min(max(x, 0.0), 1.0)
 
 
+def paired_residual_error(
+    attack_outcomes: np.ndarray,
+    control_outcomes: np.ndarray,
+    clusters: np.ndarray,
+    confidence_level: float = 0.95,
+    control_scale: float = 1.0,
+) -> float:
+    """z × the cluster-robust (CR1) standard error of the residual ``(A − C)/(1 − C)`` when attack
+    and control are measured with the *same* trials (singling-out predicates evaluated on train and
+    on control), by the delta method on each trial's influence
+    ``(a_i − A)/(1 − C) + (c_i − C)(A − 1)/(1 − C)²``.
+
+    Unlike the propagation in :func:`residual_risk`, it keeps the covariance between a trial's two
+    outcomes (a predicate that matches one person of the population singles out in train or in
+    control, not both: the covariance is negative and widens the difference) and the clustering of
+    trials. ``control_scale`` multiplies the control outcomes (the singling-out size correction).
+    Returns 0 when it cannot be estimated (fewer than two clusters, or ``C >= 1``).
+    """
+    a = np.asarray(attack_outcomes, dtype=float)
+    c = np.asarray(control_outcomes, dtype=float) * control_scale
+    n = a.size
+    if n < 2 or c.size != n:
+        return 0.0
+    big_a, big_c = float(a.mean()), float(c.mean())
+    if big_c >= 1.0:
+        return 0.0
+    psi = (a - big_a) / (1.0 - big_c) + (c - big_c) * (big_a - 1.0) / (1.0 - big_c) ** 2
+    _, groups = np.unique(np.asarray(clusters), return_inverse=True)
+    n_groups = int(groups.max()) + 1
+    if n_groups < 2:
+        return 0.0
+    sums = np.bincount(groups.reshape(-1), weights=psi, minlength=n_groups)
+    var = n_groups / (n_groups - 1) * float(np.sum(sums**2)) / n**2
+    return probit(confidence_level) * math.sqrt(max(var, 0.0))
+
+
 def residual_risk(
-    attack: SuccessRate, control: SuccessRate | None, confidence_level: float = 0.95
+    attack: SuccessRate,
+    control: SuccessRate | None,
+    confidence_level: float = 0.95,
+    min_error: float = 0.0,
 ) -> RiskEstimate:
     """``(attack − control) / (1 − control)`` with first-order error propagation.
 
-    Without a control the risk is the attack rate itself (nothing is subtracted). The CI's upper
+    ``min_error`` is a floor for the error (e.g. :func:`paired_residual_error` where attack and control
+    share their trials). Without a control the risk is the attack rate itself (nothing is
+    subtracted). The CI's upper
     bound is ``max(0, residual) + error`` (clipped to 1), so a residual far below 0 reads as
     "no risk detected, resolution ``error``", never as a zero-width ``[0, 0]``.
     """
@@ -159,6 +201,7 @@ def residual_risk(
         d_attack = 1.0 / one_minus
         d_control = (attack.value - 1.0) / one_minus**2
         error = math.sqrt((attack.error * d_attack) ** 2 + (control.error * d_control) ** 2)
+    error = max(error, min_error)
     value = _clip(residual)
     return RiskEstimate(
         value=value,

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synth_audit.errors import ConfigError
-from synth_audit.stats import design_effect, probit, residual_risk, wilson_rate
+from synth_audit.stats import (
+    design_effect,
+    paired_residual_error,
+    probit,
+    residual_risk,
+    wilson_rate,
+)
 
 
 def test_wilson_by_hand() -> None:
@@ -140,3 +146,18 @@ def test_design_effect() -> None:
     r = wilson_rate(50, 100)
     assert r.inflated(4.0).error == pytest.approx(2 * r.error)
     assert r.inflated(0.5) == r
+
+
+def test_paired_residual_error() -> None:
+    # Each trial succeeds on train or on control, never both (a predicate matching one person of
+    # the population): the paired error exceeds the one that treats the two rates as independent.
+    a = np.array([1.0, 0.0] * 100)
+    c = 1.0 - a
+    paired = paired_residual_error(a, c, np.arange(200))
+    independent = residual_risk(wilson_rate(100, 200), wilson_rate(100, 200)).error
+    assert paired > independent
+    # By hand: psi_i = (a_i − 0.5)/0.5 + (c_i − 0.5)(−0.5)/0.25 = ±2, var = 200/199 · 200·4 / 200²
+    assert paired == pytest.approx(1.959964 * math.sqrt(200 / 199 * 4 / 200), rel=1e-5)
+    assert paired_residual_error(a, c, np.zeros(200)) == 0.0  # one cluster: not estimable
+    floor = residual_risk(wilson_rate(100, 200), wilson_rate(100, 200), min_error=0.5)
+    assert floor.error == 0.5

@@ -162,12 +162,14 @@ def assemble(
     control_deff: float = 1.0,
     n_measured: int | None = None,
     what: str = "attacks",
+    min_risk_error: float = 0.0,
 ) -> AttackResult:
     """Rates, risk and warnings of one attack.
 
     ``attack_deff``/``control_deff`` widen the attack's and control's errors by their design effects
     (outcomes that are not independent trials, see :func:`synth_audit.stats.design_effect`).
-    ``n_measured`` is the number of attacks actually made when it differs from the denominator
+    ``min_risk_error`` floors the risk's error (a paired estimate, see
+    :func:`synth_audit.stats.paired_residual_error`). ``n_measured`` is the number of attacks actually made when it differs from the denominator
     ``n_total`` (anonymeter divides by the number requested); ``what`` names them in messages.
     """
     a = wilson_rate(n_success, n_total, confidence_level).inflated(attack_deff)
@@ -179,7 +181,7 @@ def assemble(
             min(n_control_success, n_control_total), n_control_total, confidence_level
         ).inflated(control_deff)
     )
-    risk = residual_risk(a, c, confidence_level)
+    risk = residual_risk(a, c, confidence_level, min_error=min_risk_error if c else 0.0)
     warns = list(extra_warnings or [])
     if not any(w.code == UNMEASURABLE for w in warns):
         warns += measurability_warnings(
