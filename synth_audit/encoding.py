@@ -10,8 +10,10 @@ Distance between two records over columns C (Gower 1971, as used by anonymeter):
 (anonymeter counts two missing values as distance 1 and leaves one-sided NaNs undefined; here
 missing == missing, as for any other category.)
 
-The distance is exactly an L1 distance in an embedding, which lets exact nearest-neighbour search run
-on a KD-tree instead of a brute-force numba loop:
+The distance is exactly an L1 distance in an embedding, which lets exact k-nearest-neighbour search
+run on a KD-tree (:func:`nearest_neighbors`; the embedding is one-hot, so it suits columns with few
+categories). :func:`nearest_gower` (1-NN on frames) compares categories as integer codes instead and
+has no such limit. The embedding:
 
 * numeric column without missing values: one coordinate ``x = (v - min) / range``;
 * numeric column with missing values: three coordinates: present → ``(x/2, (1-x)/2, 0)``,
