@@ -42,7 +42,15 @@ from sklearn.neighbors import NearestNeighbors
 
 from synth_audit.schema import ColumnKind, Schema
 
-__all__ = ["MixedEncoder", "gower_matrix", "nearest_gower", "nearest_neighbors"]
+__all__ = [
+    "MixedEncoder",
+    "distinct_rows",
+    "embedding_width",
+    "gower_matrix",
+    "knn_gower",
+    "nearest_gower",
+    "nearest_neighbors",
+]
 
 
 def _numeric_values(s: pd.Series) -> np.ndarray:
@@ -276,6 +284,112 @@ def _group_columns(codes: np.ndarray, max_groups: int) -> list[int]:
     return chosen
 
 
+def _gower_codes(
+    query: pd.DataFrame,
+    candidates: pd.DataFrame,
+    encoder: MixedEncoder,
+    cat_cols: Sequence[str],
+    num_cols: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames stacked (query rows first) as integer category codes and scaled numbers.
+
+    Equal codes iff equal category keys; numbers scaled by the encoder's ranges, NaN kept. Gower
+    distance times the number of columns is then ``sum(codes differ) + sum(numeric terms)`` with
+    the numeric term ``|x - y|`` when both are present, 1 when one is missing, 0 when both are.
+    """
+    nq, nc = len(query), len(candidates)
+    cat = np.empty((nq + nc, len(cat_cols)), dtype=np.int32)
+    for j, c in enumerate(cat_cols):
+        qc, cc = _factorize_pair(query, candidates, c)
+        cat[:nq, j], cat[nq:, j] = qc, cc
+    num = np.empty((nq + nc, len(num_cols)))
+    for j, c in enumerate(num_cols):
+        v = np.concatenate([_numeric_values(query[c]), _numeric_values(candidates[c])])
+        rng = encoder._ranges[c]
+        x = (v - encoder._mins[c]) / rng if rng > 0 else np.where(np.isnan(v), np.nan, 0.0)
+        num[:, j] = np.clip(x, -_CLIP, _CLIP)  # NaN stays NaN
+    return cat, num
+
+
+def embedding_width(encoder: MixedEncoder, columns: Sequence[str]) -> int:
+    """Number of coordinates :meth:`MixedEncoder.transform` gives for ``columns`` (known values)."""
+    width = 0
+    for c in columns:
+        if encoder.schema.kind(c).is_numeric:
+            width += 3 if encoder._has_nan.get(c, False) else 1
+        else:
+            width += len(encoder._categories.get(c, {}))
+    return width
+
+
+def distinct_rows(
+    df: pd.DataFrame, encoder: MixedEncoder, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` of the distinct rows of ``df`` on ``columns`` (Gower distance 0 apart),
+    without building the embedding (so a column with 10,000 categories costs one integer column)."""
+    cols = list(columns)
+    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
+    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
+    cat, num = _gower_codes(df.iloc[:0], df, encoder, cat_cols, num_cols)
+    return _unique_rows(cat, num)
+
+
+def knn_gower(
+    query: pd.DataFrame,
+    candidates: pd.DataFrame,
+    encoder: MixedEncoder,
+    columns: Sequence[str],
+    n_neighbors: int,
+    *,
+    n_jobs: int | None = None,
+    block_cells: int = 1 << 22,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest candidates (Gower over ``columns``): ``(distances, indices)``, (n_query, k).
+
+    One neighbour is :func:`nearest_gower`. More are found by a brute force over integer codes in
+    blocks of at most ``block_cells`` query x candidate cells (32 MiB of distances), so memory stays
+    bounded and no one-hot embedding is built: the path for columns with many categories, where
+    the embedding would be as wide as the number of categories. Neighbours are ordered by distance;
+    ties are broken deterministically (same inputs, same neighbours).
+    """
+    cols = list(columns)
+    k = min(int(n_neighbors), len(candidates))
+    nq = len(query)
+    if nq == 0 or k == 0:
+        return np.zeros((nq, k)), np.zeros((nq, k), dtype=np.int64)
+    if k == 1:
+        d, i = nearest_gower(query, candidates, encoder, cols, n_jobs=n_jobs)
+        return d[:, None], i[:, None]
+    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
+    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
+    cat, num = _gower_codes(query, candidates, encoder, cat_cols, num_cols)
+    qcat, ccat, qnum, cnum = cat[:nq], cat[nq:], num[:nq], num[nq:]
+    nc = len(candidates)
+    step = max(1, block_cells // max(nc, 1))
+    dist_out = np.empty((nq, k))
+    idx_out = np.empty((nq, k), dtype=np.int64)
+    cand_pos = np.arange(nc)
+    for lo in range(0, nq, step):
+        hi = min(nq, lo + step)
+        d = np.zeros((hi - lo, nc))
+        for j in range(ccat.shape[1]):
+            d += qcat[lo:hi, j, None] != ccat[None, :, j]
+        for j in range(cnum.shape[1]):
+            a, b = qnum[lo:hi, j, None], cnum[None, :, j]
+            term = np.abs(a - b)
+            miss_a, miss_b = np.isnan(a), np.isnan(b)
+            term = np.where(miss_a | miss_b, np.where(miss_a & miss_b, 0.0, 1.0), term)
+            d += term
+        part = (
+            np.argpartition(d, k - 1, axis=1)[:, :k] if k < nc else np.tile(cand_pos, (hi - lo, 1))
+        )
+        pd_ = np.take_along_axis(d, part, axis=1)
+        order = np.lexsort((part, pd_), axis=1)
+        idx_out[lo:hi] = np.take_along_axis(part, order, axis=1)
+        dist_out[lo:hi] = np.take_along_axis(pd_, order, axis=1)
+    return dist_out / max(len(cols), 1), idx_out
+
+
 def nearest_gower(
     query: pd.DataFrame,
     candidates: pd.DataFrame,
@@ -313,17 +427,8 @@ def nearest_gower(
         d, i = nearest_neighbors(eq, ec, 1, n_columns=n_cols, n_jobs=n_jobs)
         return d[:, 0], i[:, 0]
 
-    nq, nc = len(query), len(candidates)
-    cat = np.empty((nq + nc, len(cat_cols)), dtype=np.int32)
-    for j, c in enumerate(cat_cols):
-        qc, cc = _factorize_pair(query, candidates, c)
-        cat[:nq, j], cat[nq:, j] = qc, cc
-    num = np.empty((nq + nc, len(num_cols)))
-    for j, c in enumerate(num_cols):
-        v = np.concatenate([_numeric_values(query[c]), _numeric_values(candidates[c])])
-        rng = encoder._ranges[c]
-        x = (v - encoder._mins[c]) / rng if rng > 0 else np.where(np.isnan(v), np.nan, 0.0)
-        num[:, j] = np.clip(x, -_CLIP, _CLIP)  # NaN stays NaN
+    nq = len(query)
+    cat, num = _gower_codes(query, candidates, encoder, cat_cols, num_cols)
 
     # Identical rows are searched once.
     q_first, q_inv = _unique_rows(cat[:nq], num[:nq])

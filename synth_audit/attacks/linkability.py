@@ -32,7 +32,13 @@ from synth_audit.attacks._common import (
     pick_targets,
 )
 from synth_audit.data import AuditData
-from synth_audit.encoding import MixedEncoder, nearest_neighbors
+from synth_audit.encoding import (
+    MixedEncoder,
+    distinct_rows,
+    embedding_width,
+    knn_gower,
+    nearest_neighbors,
+)
 from synth_audit.errors import ConfigError
 from synth_audit.results import AttackResult
 
@@ -58,15 +64,43 @@ def random_distinct(rng: np.random.Generator, n_rows: int, k: int, high: int) ->
     return out
 
 
-class _PointIndex:
-    """Distinct synthetic points on one column set, and which point each synthetic row is."""
+#: Above this many embedding coordinates on one side (e.g. a column with thousands of categories),
+#: neighbours are searched on integer codes (``knn_gower``) instead of a one-hot embedding, whose
+#: size would be rows x categories.
+WIDE_EMBEDDING = 256
 
-    def __init__(self, emb: np.ndarray):
-        self.points, first, self.inverse = np.unique(
-            emb, axis=0, return_index=True, return_inverse=True
-        )
-        self.inverse = self.inverse.reshape(-1)
+
+class _PointIndex:
+    """Distinct synthetic points on one column set, which point each synthetic row is, and the
+    exact k-nearest-point search on that column set."""
+
+    def __init__(self, enc: MixedEncoder, synthetic: pd.DataFrame, cols: list[str]):
+        self.enc, self.cols = enc, cols
+        self.wide = embedding_width(enc, cols) > WIDE_EMBEDDING
+        if self.wide:
+            first, inverse = distinct_rows(synthetic, enc, cols)
+            self.frame = synthetic.iloc[first]
+            self.points = np.empty((len(first), 0))
+        else:
+            self.points, first, inverse = np.unique(
+                enc.transform(synthetic, cols), axis=0, return_index=True, return_inverse=True
+            )
+        self.inverse = np.asarray(inverse).reshape(-1)
         self.representative = first  # one synthetic row per point
+        self.n_points = len(first)
+
+    def neighbors(
+        self, targets: pd.DataFrame, k: int, n_jobs: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.wide:
+            return knn_gower(targets, self.frame, self.enc, self.cols, k, n_jobs=n_jobs)
+        return nearest_neighbors(
+            self.enc.transform(targets, self.cols),
+            self.points,
+            k,
+            n_columns=len(self.cols),
+            n_jobs=n_jobs,
+        )
 
 
 def _links(pa: np.ndarray, pb: np.ndarray, pair_keys: np.ndarray, n_b: int) -> np.ndarray:
@@ -126,22 +160,18 @@ def linkability_attack(
     rng = np.random.default_rng(random_state)
     frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
     enc = encoder or MixedEncoder(data.schema).fit(frames)
-    idx_a = _PointIndex(enc.transform(data.synthetic, cols_a))
-    idx_b = _PointIndex(enc.transform(data.synthetic, cols_b))
-    n_pb = len(idx_b.points)
+    idx_a = _PointIndex(enc, data.synthetic, cols_a)
+    idx_b = _PointIndex(enc, data.synthetic, cols_b)
+    n_pb = idx_b.n_points
     pair_keys = np.unique(idx_a.inverse.astype(np.int64) * n_pb + idx_b.inverse)
     n_syn = len(data.synthetic)
-    ka, kb = min(n_neighbors, len(idx_a.points)), min(n_neighbors, n_pb)
+    ka, kb = min(n_neighbors, idx_a.n_points), min(n_neighbors, n_pb)
 
     def attack(df: pd.DataFrame, role: str) -> tuple[np.ndarray, pd.DataFrame]:
         rows = pick_targets(len(df), n_attacks, rng)
         tgt = df.iloc[rows]
-        da, ia = nearest_neighbors(
-            enc.transform(tgt, cols_a), idx_a.points, ka, n_columns=len(cols_a), n_jobs=n_jobs
-        )
-        db, ib = nearest_neighbors(
-            enc.transform(tgt, cols_b), idx_b.points, kb, n_columns=len(cols_b), n_jobs=n_jobs
-        )
+        da, ia = idx_a.neighbors(tgt, ka, n_jobs)
+        db, ib = idx_b.neighbors(tgt, kb, n_jobs)
         linked = _links(ia, ib, pair_keys, n_pb)
         per = pd.DataFrame(
             {
