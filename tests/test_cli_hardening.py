@@ -474,8 +474,8 @@ _NEXT_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0099"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -500,14 +500,16 @@ def test_store_upgrade_command_follows_the_older_store_remedy(
     open_store(url).close()  # at the shipped revision: older than the "next" synth-audit's
     nxt = tmp_path / "migrations_next"
     shutil.copytree(migrate.MIGRATIONS_DIR, nxt, ignore=shutil.ignore_patterns("__pycache__"))
-    (nxt / "versions" / "0002_note.py").write_text(_NEXT_REVISION)
+    (nxt / "versions" / "0099_note.py").write_text(
+        _NEXT_REVISION.replace("{head}", migrate.SCHEMA_REVISION)
+    )
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", nxt)
     assert main(["runs", "list", "--store", url]) == 2
     err = capsys.readouterr().err
     remedy = f"synth-audit store upgrade --store sqlite:///{tmp_path / 'old.sqlite'}"
     assert remedy in err
     assert main(remedy.split()[1:]) == 0
-    assert "from schema revision '0001' to '0002'" in capsys.readouterr().out
+    assert f"from schema revision '{migrate.SCHEMA_REVISION}' to '0099'" in capsys.readouterr().out
     assert main(["runs", "list", "--store", url]) == 0
     assert main(["store", "upgrade", "--store", url]) == 0
     assert "already" in capsys.readouterr().out

@@ -523,8 +523,8 @@ NEXT_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0099"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -540,16 +540,18 @@ def downgrade() -> None:
 
 @pytest.fixture
 def newer_migrations(tmp_path: Path) -> Path:
-    """The shipped migrations plus a revision 0002: what a later synth-audit would carry."""
+    """The shipped migrations plus a revision 0099: what a later synth-audit would carry."""
     target = tmp_path / "migrations_next"
     shutil.copytree(MIGRATIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "versions" / "0002_note.py").write_text(NEXT_REVISION)
+    (target / "versions" / "0099_note.py").write_text(
+        NEXT_REVISION.replace("{head}", SCHEMA_REVISION)
+    )
     return target
 
 
 def test_an_older_store_is_refused_until_upgraded(tmp_path: Path, newer_migrations: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    old = open_store(url)  # created at 0001
+    old = open_store(url)  # created at the shipped head
     old.ensure_study("s", {})
     run_id = _add(old)
     old.close()
@@ -558,12 +560,12 @@ def test_an_older_store_is_refused_until_upgraded(tmp_path: Path, newer_migratio
         open_store(url, _script_location=newer_migrations)
     message = str(info.value)
     assert f"synth-audit store upgrade --store {url}" in message
-    assert "'0001'" in message and "'0002'" in message
+    assert f"'{SCHEMA_REVISION}'" in message and "'0099'" in message
 
-    assert upgrade_store(url, _script_location=newer_migrations) == ("0001", "0002")
-    assert upgrade_store(url, _script_location=newer_migrations) == ("0002", "0002")
+    assert upgrade_store(url, _script_location=newer_migrations) == (SCHEMA_REVISION, "0099")
+    assert upgrade_store(url, _script_location=newer_migrations) == ("0099", "0099")
     upgraded = open_store(url, _script_location=newer_migrations)
-    assert upgraded.schema_revision() == "0002"
+    assert upgraded.schema_revision() == "0099"
     assert upgraded.get_run(run_id).status == "queued"  # nothing dropped
     con = sqlite3.connect(tmp_path / "store.sqlite")
     try:
@@ -577,8 +579,8 @@ def test_open_store_upgrades_when_asked(tmp_path: Path, newer_migrations: Path) 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     open_store(url).close()
     store = open_store(url, upgrade=True, _script_location=newer_migrations)
-    assert store.schema_revision() == "0002"
-    assert store.upgrade() == ("0002", "0002")
+    assert store.schema_revision() == "0099"
+    assert store.upgrade() == ("0099", "0099")
 
 
 def test_a_newer_store_is_refused_naming_both_revisions(
@@ -586,7 +588,9 @@ def test_a_newer_store_is_refused_naming_both_revisions(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     open_store(url, _script_location=newer_migrations).close()  # written by a "newer" synth-audit
-    with pytest.raises(StoreError, match=r"'0002'.*'0001'.*written by a newer synth-audit"):
+    with pytest.raises(
+        StoreError, match=rf"'0099'.*'{SCHEMA_REVISION}'.*written by a newer synth-audit"
+    ):
         open_store(url)
     with pytest.raises(StoreError, match="written by a newer synth-audit"):
         upgrade_store(url)
@@ -595,7 +599,7 @@ def test_a_newer_store_is_refused_naming_both_revisions(
     with con:
         con.execute("UPDATE alembic_version SET version_num = 'f00dfeed'")
     con.close()
-    with pytest.raises(StoreError, match=r"'f00dfeed'.*'0001'.*newer synth-audit"):
+    with pytest.raises(StoreError, match=rf"'f00dfeed'.*'{SCHEMA_REVISION}'.*newer synth-audit"):
         open_store(url)
 
 

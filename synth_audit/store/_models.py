@@ -97,6 +97,7 @@ class RunModel(Base):
     study_id: Mapped[str | None] = mapped_column(ForeignKey("studies.id"))
     run_key: Mapped[str] = mapped_column(String(128))
     generator: Mapped[str] = mapped_column(String(200))
+    target_kind: Mapped[str] = mapped_column(String(100), server_default="tabular_generator")
     params_json: Mapped[str] = mapped_column(Text)
     seed: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))

@@ -38,6 +38,7 @@ class ResultStore(Protocol):
         code_version: str,
         data_fingerprints: Mapping[str, Any] | None = None,
         status: RunStatus = "queued",
+        target_kind: str = "tabular_generator",
     ) -> str: ...
 
     def get_run(self, run_id: str) -> RunRecord: ...

@@ -131,6 +131,12 @@ class RunRecord:
     progress: float | None
     progress_message: str | None
     summary: dict[str, Any]
+    target_kind: str = "tabular_generator"
+
+    @property
+    def candidate(self) -> str:
+        """The name of what the run fits or audits (stored in the column ``generator``)."""
+        return self.generator
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +158,7 @@ class RunRecord:
             "progress": self.progress,
             "progress_message": self.progress_message,
             "summary": self.summary,
+            "target_kind": self.target_kind,
         }
 
     @classmethod
@@ -180,6 +187,7 @@ class RunRecord:
             progress=_opt_float(data.get("progress")),
             progress_message=data.get("progress_message"),
             summary=dict(data.get("summary") or {}),
+            target_kind=str(data.get("target_kind") or "tabular_generator"),
         )
 
 

@@ -130,6 +130,7 @@ def _to_record(row: RunModel) -> RunRecord:
         progress=row.progress,
         progress_message=row.progress_message,
         summary=_loads(row.summary_json),
+        target_kind=row.target_kind or "tabular_generator",
     )
 
 
@@ -359,8 +360,12 @@ class Store:
         code_version: str,
         data_fingerprints: Mapping[str, Any] | None = None,
         status: RunStatus = "queued",
+        target_kind: str = "tabular_generator",
     ) -> str:
         """Store a run and return its id; idempotent on ``(study, run_key)``.
+
+        ``target_kind`` names the kind of target the run audits (see :mod:`synth_audit.targets`);
+        ``generator`` is the candidate's name within that kind (a generator, a model, a release).
 
         When the study already holds a run with this key, its id is returned and nothing is changed
         (a study re-run never duplicates runs). The key is the caller's; :func:`make_run_key` gives the
@@ -369,6 +374,7 @@ class Store:
         study = _check_name(study, "study", "add_run")
         run_key = _check_name(run_key, "run_key", "add_run")
         generator = _check_name(generator, "generator", "add_run")
+        target_kind = _check_name(target_kind, "target_kind", "add_run")
         status = _check_status(status, "add_run")
         if isinstance(seed, bool) or not isinstance(seed, int | float) or int(seed) != seed:
             raise StoreError(f"The 'seed' parameter of Store.add_run must be an int. Got {seed!r}.")
@@ -395,6 +401,7 @@ class Store:
                             study_id=study,
                             run_key=run_key,
                             generator=generator,
+                            target_kind=target_kind,
                             params_json=params_json,
                             seed=int(seed),
                             status=status,
