@@ -137,7 +137,7 @@ def frontier_chart(
     data = pd.DataFrame.from_records(frontier_records(frontier, highlight), columns=list(_COLUMNS))
     base = alt.Chart(data)
     risk_title = (
-        "privacy risk: worst Article 29 risk (lower is better)"
+        "privacy risk: worst risk of each run (lower is better)"
         if frontier.risk == WORST
         else f"privacy risk: {frontier.risk} (lower is better)"
     )

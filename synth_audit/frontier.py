@@ -6,9 +6,11 @@ Every done run of a study becomes a point: a **privacy risk** (lower is better) 
 Risk, chosen with ``risk=``:
 
 ``"worst"`` (default)
-    The largest of the run's Article 29 risks (every ``*.risk`` result: singling out univariate and
-    multivariate, linkability, inference of each secret), shown with the value *and* the interval
-    of that same criterion (never the bound of another attack). Criteria that could not be measured
+    The largest of the run's risks: every result row whose ``extra["role"]`` is ``"risk"`` (the
+    Article 29 risks, membership ``auc_advantage`` = max(0, 2·AUC − 1), anything a plugin declares
+    as a risk; rows stored before roles existed count when their name ends in ``.risk``), shown
+    with the value *and* the interval of that same row (never the bound of another attack). Any
+    run with a risk row is a point, including a run with membership rows only. Criteria that could not be measured
     (a result whose warnings hold ``unmeasurable``: its interval says nothing, e.g. [0, 1] from
     three predicates) are left out unless ``include_unmeasurable=True``; a run with no measurable
     criterion is listed in :attr:`Frontier.excluded`. Results stored before that code existed
@@ -64,6 +66,8 @@ __all__ = [
     "frontier_for_study",
     "frontier_html",
     "pareto_front",
+    "risk_options",
+    "row_role",
     "run_risk",
     "write_frontier",
 ]
@@ -120,14 +124,36 @@ def is_measurable(row: Any) -> bool:
     return UNMEASURABLE not in codes
 
 
+def row_role(name: str, row: Any) -> str | None:
+    """The role of a result row: ``extra["role"]`` (``risk``, ``utility``, ``diagnostic``, or any
+    role a plugin declares). Rows stored before roles existed have none; for them the old naming
+    rule stands in: a name ending in ``.risk`` is a risk, a name starting with ``utility.`` a
+    utility, anything else a diagnostic."""
+    extra = _field(row, "extra")
+    if isinstance(extra, Mapping) and extra.get("role") is not None:
+        return str(extra["role"])
+    if name.endswith(".risk"):
+        return "risk"
+    if name.startswith("utility."):
+        return "utility"
+    return None
+
+
+def risk_names(results: Mapping[str, Any]) -> list[str]:
+    """The names of a run's rows whose role is ``risk`` (see :func:`row_role`), sorted."""
+    return sorted(n for n, r in results.items() if row_role(n, r) == "risk")
+
+
 def run_risk(
     results: Mapping[str, Any], risk: str = WORST, *, include_unmeasurable: bool = False
 ) -> RiskValue | None:
-    """The risk of one run from its results (metric name → row with value/ci_low/ci_high).
+    """The risk of one run from its results (metric name → row with value/ci_low/ci_high/extra).
 
-    ``None`` when the run has no such result (or no measurable ``*.risk`` result for ``"worst"``;
-    a named result that could not be measured is ``None`` too unless ``include_unmeasurable``).
-    The interval is always that of the result the value comes from.
+    ``"worst"``: the largest value among the rows whose role is ``risk`` (:func:`row_role`:
+    ``extra["role"]``; rows stored before roles existed count when their name ends in ``.risk``),
+    ties broken by the higher upper bound. ``None`` when the run has no such row (or no measurable
+    one; a named result that could not be measured is ``None`` too unless ``include_unmeasurable``).
+    The interval is always that of the row the value comes from.
     """
     if risk == WORST:
         cands = [
@@ -138,12 +164,14 @@ def run_risk(
                 as_float(_field(r, "ci_high")),
             )
             for name, r in results.items()
-            if name.endswith(".risk") and (include_unmeasurable or is_measurable(r))
+            if row_role(name, r) == "risk" and (include_unmeasurable or is_measurable(r))
         ]
         cands = [c for c in cands if c[1] is not None]
         if not cands:
             return None
-        name, value, lo, hi = max(cands, key=lambda c: (c[1], c[3] if c[3] is not None else c[1]))
+        name, value, lo, hi = max(
+            cands, key=lambda c: (c[1], c[3] if c[3] is not None else c[1], c[0])
+        )
         assert value is not None
         return RiskValue(value=value, ci_low=lo, ci_high=hi, attack=name.removesuffix(".risk"))
     row = results.get(risk)
@@ -378,20 +406,23 @@ def frontier_for_study(
     results = store.results_for_study(study)
     runs = {r.id: r for r in store.list_runs(study=study, status="done")}
     per_run: dict[str, dict[str, dict[str, Any]]] = {rid: {} for rid in runs}
-    for row in results.itertuples(index=False):
-        if row.run_id in per_run:
-            per_run[row.run_id][str(row.metric)] = {
-                "value": row.value,
-                "ci_low": row.ci_low,
-                "ci_high": row.ci_high,
+    has_extra = "extra" in getattr(results, "columns", ())
+    for row in results.to_dict("records"):
+        if row["run_id"] in per_run:
+            per_run[row["run_id"]][str(row["metric"])] = {
+                "value": row["value"],
+                "ci_low": row["ci_low"],
+                "ci_high": row["ci_high"],
+                "extra": row.get("extra") if has_extra else None,
             }
-    if not include_unmeasurable:
-        # The warning codes live in each result's ``extra``, which the study table leaves out.
+    if not has_extra:
+        # Roles and warning codes live in each result's ``extra``, which the study table leaves
+        # out: read them run by run.
         for rid, res in per_run.items():
-            if any(m.endswith(".risk") for m in res):
+            if res:
                 for r in store.results_for(rid):
-                    if r.metric in res and not is_measurable(r):
-                        res[r.metric]["measurable"] = False
+                    if r.metric in res:
+                        res[r.metric]["extra"] = dict(r.extra)
     metrics = sorted({m for res in per_run.values() for m in res})
     if per_run and risk != WORST and risk not in metrics:
         raise ConfigError(
@@ -447,6 +478,28 @@ def frontier_for_study(
     )
 
 
+def risk_options(store: Store, study: str) -> list[str]:
+    """The risks a frontier of ``study`` can be drawn on: ``"worst"``, then the names of the done
+    runs' rows whose role is ``risk`` (:func:`row_role`), sorted. Read from the stored roles, so a
+    plugin's risk appears without any change here; one run per distinct set of result names is
+    read for the roles."""
+    results = store.results_for_study(study)
+    done = {r.id for r in store.list_runs(study=study, status="done")}
+    by_run: dict[str, set[str]] = {}
+    for rid, metric in zip(results["run_id"], results["metric"]):
+        if rid in done:
+            by_run.setdefault(str(rid), set()).add(str(metric))
+    seen: set[frozenset[str]] = set()
+    names: set[str] = set()
+    for rid, metrics in by_run.items():
+        key = frozenset(metrics)
+        if key in seen:
+            continue
+        seen.add(key)
+        names.update(r.metric for r in store.results_for(rid) if row_role(r.metric, r) == "risk")
+    return [WORST, *sorted(names)]
+
+
 # --------------------------------------------------------------------------------------------------
 # Chart (Altair) and self-contained HTML (SVG)
 # --------------------------------------------------------------------------------------------------
@@ -454,7 +507,7 @@ def frontier_for_study(
 
 def _risk_title(frontier: Frontier) -> str:
     if frontier.risk == WORST:
-        return "privacy risk (worst Article 29 risk; lower is better)"
+        return "privacy risk (worst risk of each run; lower is better)"
     return f"privacy risk: {frontier.risk} (lower is better)"
 
 

@@ -372,3 +372,114 @@ def test_frontier_page_formats_and_colours(tmp_path: Path) -> None:
     scale = spec["layer"][3]["encoding"]["color"]["scale"]
     assert scale["range"] == [generator_colour(g) for g in scale["domain"]]
     assert "seed #0" in page
+
+
+# ---- roles (issue 8, item 4): the frontier reads extra["role"], not names ------------------------
+
+
+def _membership_rows(name: str, shift: float, seed: int) -> list[ResultRow]:
+    import numpy as np
+
+    from synth_audit.membership.result import MembershipResult
+
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(300), np.zeros(300)]
+    scores = rng.normal(size=600) + shift * labels
+    res = MembershipResult.from_scores(scores, labels, attack=name, target="release", seed=seed)
+    return [ResultRow.from_dict(r) for r in res.rows(name)]
+
+
+def _finish(store: Store, gen: str, seed: int, results: list[ResultRow]) -> str:
+    run_id = store.add_run(
+        study="s",
+        run_key=make_run_key(study="s", generator=gen, params={}, seed=seed),
+        generator=gen,
+        params={},
+        seed=seed,
+        code_version="test",
+    )
+    store.start_run(run_id, "test:1")
+    store.finish_run(run_id, results=results, summary={})
+    return run_id
+
+
+def test_run_with_only_membership_rows_is_on_the_frontier(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "store.sqlite"))
+    store.ensure_study(
+        "s", {"name": "s", "frontier": {"risk": "worst", "utility": "utility.score"}}
+    )
+    rows = _membership_rows("x", 2.0, 0)
+    adv = next(r for r in rows if r.metric == "membership.x.auc_advantage")
+    assert adv.extra["role"] == "risk" and adv.value is not None and adv.value > 0.5
+    only_mia = _finish(store, "plugin_model", 0, [*rows, ResultRow("utility.score", 0.9)])
+    # An Article 29 run with a lower risk but also a lower utility: both are on the front.
+    a29 = _finish(
+        store,
+        "copula",
+        1,
+        [
+            ResultRow("linkability.risk", 0.05, 0.0, 0.1, extra={"role": "risk"}),
+            ResultRow("utility.score", 0.5, extra={"role": "utility"}),
+        ],
+    )
+    f = frontier_for_study(store, "s")
+    by_id = {p.run_id: p for p in f.points}
+    assert set(by_id) == {only_mia, a29} and not f.excluded
+    p = by_id[only_mia]
+    assert p.on_front and p.risk_attack == "membership.x.auc_advantage"
+    assert (p.risk, p.risk_ci_low, p.risk_ci_high) == (adv.value, adv.ci_low, adv.ci_high)
+    assert by_id[a29].on_front and by_id[a29].risk_attack == "linkability"
+    # The app's choices come from the stored roles: no diagnostic (auc, tpr_at_*) among them.
+    from synth_audit.frontier import risk_options
+
+    assert risk_options(store, "s") == ["worst", "linkability.risk", "membership.x.auc_advantage"]
+
+
+def test_worst_reads_roles_and_keeps_the_ci_of_the_same_row() -> None:
+    mia = {r.metric: r for r in _membership_rows("domias", 0.6, 1)}
+    adv = mia["membership.domias.auc_advantage"]
+    assert adv.value is not None and adv.ci_high is not None
+    rows: dict[str, Any] = {
+        **mia,
+        # A lower estimate with a wider interval: its upper bound must not be borrowed.
+        "linkability.risk": ResultRow(
+            "linkability.risk",
+            adv.value / 2,
+            0.0,
+            min(1.0, adv.ci_high + 0.2),
+            extra={"role": "risk"},
+        ),
+        # A name ending in .risk whose declared role is diagnostic does not count.
+        "shadow.risk": ResultRow("shadow.risk", 0.99, 0.9, 1.0, extra={"role": "diagnostic"}),
+        # Diagnostics with larger values (the AUC itself) do not count either.
+        "utility.score": ResultRow("utility.score", 0.7, extra={"role": "utility"}),
+    }
+    worst = run_risk(rows)
+    assert worst is not None
+    assert (worst.value, worst.ci_low, worst.ci_high, worst.attack) == (
+        adv.value,
+        adv.ci_low,
+        adv.ci_high,
+        "membership.domias.auc_advantage",
+    )
+    assert mia["membership.domias.auc"].value > adv.value  # would win if roles were ignored
+
+
+def test_legacy_rows_without_roles_keep_the_name_rule() -> None:
+    rows = {
+        "linkability.risk": ResultRow("linkability.risk", 0.20, 0.15, 0.25),
+        "singling_out_multivariate.risk": ResultRow(
+            "singling_out_multivariate.risk", 0.10, 0.0, 0.6
+        ),
+        # Stored before roles: not a risk, whatever its value.
+        "membership.dcr.auc": ResultRow("membership.dcr.auc", 0.9, 0.85, 0.95),
+        "utility.score": ResultRow("utility.score", 0.8),
+    }
+    worst = run_risk(rows)
+    assert worst is not None
+    assert (worst.value, worst.ci_low, worst.ci_high, worst.attack) == (
+        0.20,
+        0.15,
+        0.25,
+        "linkability",
+    )

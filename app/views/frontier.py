@@ -11,17 +11,24 @@ from app import charts
 from app import common as ui
 from synth_audit import service
 from synth_audit.errors import ConfigError
+from synth_audit.frontier import WORST, risk_options
 
-RISKS = {
-    "worst": "worst Article 29 risk (singling out, linkability, inference)",
-    "linkability.risk": "linkability risk",
-    "singling_out_multivariate.risk": "singling-out risk (multivariate)",
-    "singling_out_univariate.risk": "singling-out risk (univariate)",
-    "membership.dcr.tpr_at_0.01_fpr": "membership (DCR): TPR at 1 % FPR",
-    "membership.domias.tpr_at_0.01_fpr": "membership (DOMIAS): TPR at 1 % FPR",
-    "membership.dcr.auc": "membership (DCR): AUC",
-    "membership.domias.auc": "membership (DOMIAS): AUC",
-}
+
+def risk_label(name: str) -> str:
+    """How a risk choice reads in the picker, derived from its name (no list of known attacks)."""
+    if name == WORST:
+        return "worst risk of each run (every result whose role is 'risk')"
+    if name.startswith("membership.") and name.endswith(".auc_advantage"):
+        attack = name.removeprefix("membership.").removesuffix(".auc_advantage")
+        return f"membership ({attack}): AUC advantage, max(0, 2·AUC − 1)"
+    if name.endswith(".risk"):
+        return f"{name.removesuffix('.risk').replace('_', ' ')} risk"
+    return name
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def _risk_options(url: str, study: str, stamp: int) -> list[str]:
+    return risk_options(ui.get_store(), study)
 
 
 def _chart_selection(event: Any) -> list[str]:
@@ -70,9 +77,14 @@ def main() -> None:
         index=None if "frontier.study" in st.session_state else studies.index(preferred),
         key="frontier.study",
     )
-    risk = c2.selectbox(
-        "Risk axis", list(RISKS), format_func=RISKS.__getitem__, key="frontier.risk"
+    choices = (
+        _risk_options(ui.store_key(), study, store.count_runs(study=study, status="done"))
+        if study is not None
+        else [WORST]
     )
+    if st.session_state.get("frontier.risk") not in choices:
+        st.session_state.pop("frontier.risk", None)
+    risk = c2.selectbox("Risk axis", choices, format_func=risk_label, key="frontier.risk")
     conservative = c3.toggle(
         "Conservative",
         key="frontier.conservative",
