@@ -26,6 +26,8 @@ from synth_audit.report.wording import (
     fmt_param,
     fmt_pct,
     fmt_risk,
+    privacy_claim,
+    threat_model_words,
 )
 from synth_audit.results import AttackResult, AuditWarning
 
@@ -33,6 +35,8 @@ __all__ = [
     "all_report_warnings",
     "attack_family",
     "attack_title",
+    "audited_items",
+    "claimed_epsilon",
     "control_banners",
     "fmt_ci",
     "fmt_num",
@@ -40,6 +44,8 @@ __all__ = [
     "fmt_pct",
     "fmt_risk",
     "md_escape",
+    "membership_reading",
+    "membership_tpr",
     "reading",
     "render_audit_card",
     "threat_model",
@@ -157,6 +163,129 @@ def control_banners(report: AuditReport) -> list[tuple[str, str, str]]:
             )
         )
     return out
+
+
+# ---- what was audited (shared with the HTML report) ----------------------------------------------
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    if not params:
+        return "none recorded (the target's defaults)"
+    return "; ".join(f"{k} = {fmt_param(v)}" for k, v in sorted(params.items()))
+
+
+def audited_items(report: AuditReport) -> list[tuple[str, str]]:
+    """``(label, text)`` pairs for the "What was audited" block: the target's kind, name, every
+    parameter, the claimed ε and δ, its fingerprint, its capabilities as the threat model, and the
+    study and run. A report without a target (a plain evaluation of files) names the release's
+    input file and SHA-256 instead. Texts are plain (escape them for the output format)."""
+    out: list[tuple[str, str]] = []
+    t = report.target
+    if t is not None:
+        kind = str(t.get("kind", "n/a"))
+        out += [
+            ("Target kind", kind),
+            ("Name", str(t.get("name", "n/a"))),
+            ("Parameters", _params_text(dict(t.get("params") or {}))),
+            ("Privacy guarantee", privacy_claim(t.get("privacy"))),
+            ("Fingerprint", str(t.get("fingerprint") or "n/a (not recorded)")),
+            ("Threat model", threat_model_words(t.get("capabilities"), kind)),
+        ]
+    else:
+        fp = dict(report.inputs.get("synthetic") or {})
+        out += [
+            ("Target kind", "release (a synthetic dataset given as a file)"),
+            ("Release file", str(fp.get("source", "n/a"))),
+            ("SHA-256", str(fp.get("sha256", "n/a"))),
+            ("Privacy guarantee", "not recorded (a plain evaluation of files)"),
+            ("Threat model", threat_model_words(["release"], "release")),
+        ]
+    out += [
+        ("Study", report.study or "n/a (not part of a study)"),
+        ("Run id", report.run_id or "n/a"),
+    ]
+    return out
+
+
+# ---- membership readings (shared with the HTML report) ------------------------------------------
+
+
+def membership_tpr(m: Mapping[str, Any], fpr: float = 0.01) -> Mapping[str, Any] | None:
+    """The stored TPR-at-FPR entry of a membership result for ``fpr`` (None when not computed)."""
+    for t in m.get("tpr_at", []) or []:
+        if (
+            isinstance(t, Mapping)
+            and t.get("target_fpr") is not None
+            and abs(float(t["target_fpr"]) - fpr) < 1e-12
+        ):
+            return t
+    return None
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+
+def membership_reading(m: Mapping[str, Any], claimed_epsilon: float | None = None) -> str:
+    """One reading of a membership result for people, from its stored dict.
+
+    Strong evidence: at 1 % FPR the TPR's CI lies above 1 % (confident hits beyond chance).
+    Evidence: the AUC's CI lies above 0.5. No evidence: the AUC's CI contains 0.5. A baseline the
+    attack does not beat, and an ε lower bound above a claimed ε, are said too.
+    """
+    auc = _num(m.get("auc"))
+    ci = list(m.get("auc_ci") or [None, None])
+    lo, hi = _num(ci[0]), _num(ci[1] if len(ci) > 1 else None)
+    t1 = membership_tpr(m, 0.01)
+    t1_ci = list((t1 or {}).get("tpr_ci") or [None, None])
+    t1_lo = _num(t1_ci[0])
+    auc_text = f"AUC {fmt_num(auc, 3)} [{fmt_num(lo, 3)}, {fmt_num(hi, 3)}]"
+    if t1 is not None and t1_lo is not None and t1_lo > 0.01:
+        text = (
+            f"Strong evidence of membership leakage: at 1 % false positives the attack identifies "
+            f"{fmt_pct(_num(t1.get('tpr')))} {fmt_ci(t1_lo, _num(t1_ci[1]))} of the members, "
+            f"more than the 1 % chance gives even at the interval's low end ({auc_text})."
+        )
+    elif lo is not None and lo > 0.5:
+        text = (
+            f"Evidence of membership leakage: the {auc_text} lies above 0.5 (guessing), though "
+            "the attack's confident hits at 1 % false positives are not clearly above chance."
+        )
+    elif hi is not None and hi < 0.5:
+        text = (
+            f"No evidence of leakage, and a suspicious result: the {auc_text} lies below 0.5, so "
+            "members score lower than non-members (check the attack's orientation)."
+        )
+    else:
+        text = (
+            f"No evidence of membership leakage: the {auc_text} contains 0.5 (guessing). This "
+            "attack found no signal; a stronger attack might."
+        )
+    codes = {
+        (w.get("code") if isinstance(w, Mapping) else None) for w in m.get("warnings", []) or []
+    }
+    base = m.get("baseline")
+    if isinstance(base, Mapping) and "not_better_than_baseline" in codes:
+        text += (
+            f" It does no better than its baseline ({base.get('attack', 'n/a')!s}, "
+            f"AUC {fmt_num(_num(base.get('auc')), 3)}): what it shows an attacker learns "
+            "without the target."
+        )
+    eps = _num((m.get("epsilon") or {}).get("epsilon"))
+    if claimed_epsilon is not None and eps is not None and eps > claimed_epsilon:
+        text += (
+            f" Its empirical ε lower bound {fmt_num(eps, 3)} exceeds the claimed ε = "
+            f"{fmt_num(claimed_epsilon, 3)}: the claimed guarantee does not hold for this target "
+            "as audited."
+        )
+    return text
+
+
+def claimed_epsilon(report: AuditReport) -> float | None:
+    """The ε the audited target claims (None when it claims none or no target is recorded)."""
+    if report.target is None:
+        return None
+    return _num((report.target.get("privacy") or {}).get("epsilon"))
 
 
 # ---- plain-language texts (shared with the HTML report) -----------------------------------------
@@ -362,6 +491,17 @@ def _risk_block(name: str, result: AttackResult) -> list[str]:
     return out
 
 
+def _mia_cells(m: Mapping[str, Any]) -> str:
+    auc_ci = list(m.get("auc_ci") or [None, None])
+    t1 = membership_tpr(m, 0.01) or {}
+    t1_ci = list(t1.get("tpr_ci") or [None, None])
+    eps = m.get("epsilon") or {}
+    return (
+        f"{fmt_num(m.get('auc'), 3)} [{fmt_num(auc_ci[0], 3)}, {fmt_num(auc_ci[1], 3)}] | "
+        f"{fmt_pct(t1.get('tpr'))} {fmt_ci(t1_ci[0], t1_ci[1])} | {fmt_num(eps.get('epsilon'), 3)}"
+    )
+
+
 def _membership_lines(report: AuditReport) -> list[str]:
     out = ["## 4. Membership inference", "", f"*Threat model.* {MEMBERSHIP_THREAT}", ""]
     if not report.membership:
@@ -371,17 +511,40 @@ def _membership_lines(report: AuditReport) -> list[str]:
             "membership privacy can be drawn from it.",
             "",
         ]
+    claimed = claimed_epsilon(report)
+    out += [
+        "| attack | AUC [CI] | TPR at 1 % FPR [CI] | ε lower bound | unit | target models | "
+        "baseline AUC |",
+        "|---|---|---|---:|---|---:|---|",
+    ]
+    for name, m in report.membership.items():
+        base = m.get("baseline")
+        base_txt = (
+            f"{fmt_num(base.get('auc'), 3)} ({md_escape(base.get('attack', 'n/a'))})"
+            if isinstance(base, Mapping)
+            else "none"
+        )
+        out.append(
+            f"| {md_escape(name)} | {_mia_cells(m)} | {md_escape(m.get('unit', 'record'))} | "
+            f"{fmt_num(m.get('n_target_models', 1))} | {base_txt} |"
+        )
+    out.append("")
     for name, m in report.membership.items():
         auc_ci = m.get("auc_ci") or [None, None]
         eps = m.get("epsilon") or {}
+        unit = str(m.get("unit", "record"))
         out += [
             f"### {md_escape(name)} (target: {md_escape(m.get('target', 'n/a'))})",
             "",
+            f"*Reading:* {md_escape(membership_reading(m, claimed))}",
+            "",
             f"**AUC {fmt_num(m.get('auc'), 3)}** (CI {fmt_num(auc_ci[0], 3)} to "
             f"{fmt_num(auc_ci[1], 3)}; 0.5 = guessing) on {fmt_num(m.get('n_members'))} members and "
-            f"{fmt_num(m.get('n_nonmembers'))} non-members. Empirical ε lower bound: "
-            f"**{fmt_num(eps.get('epsilon'), 3)}** (the largest these counts can certify: "
-            f"{fmt_num(eps.get('ceiling'), 3)}; δ = {fmt_num(eps.get('delta'), 3)}).",
+            f"{fmt_num(m.get('n_nonmembers'))} non-members (unit of membership: {md_escape(unit)}; "
+            f"scores pooled over {fmt_num(m.get('n_target_models', 1))} target model(s)). "
+            f"Empirical ε lower bound: **{fmt_num(eps.get('epsilon'), 3)}** (the largest these "
+            f"counts can certify: {fmt_num(eps.get('ceiling'), 3)}; δ = "
+            f"{fmt_num(eps.get('delta'), 3)}).",
             "",
             "| false-positive rate | true-positive rate | CI | hits / members |",
             "|---:|---:|---|---:|",
@@ -393,6 +556,26 @@ def _membership_lines(report: AuditReport) -> list[str]:
                 f"| {fmt_num(t.get('tp'))} / {fmt_num(t.get('n_members'))} |"
             )
         out.append("")
+        base = m.get("baseline")
+        if isinstance(base, Mapping):
+            out += [
+                f"Baseline beside the attack: **{md_escape(base.get('attack', 'n/a'))}**, the same "
+                "members and non-members scored without the target: "
+                f"AUC {fmt_num(base.get('auc'), 3)} [{fmt_num((base.get('auc_ci') or [None])[0], 3)}, "
+                f"{fmt_num((base.get('auc_ci') or [None, None])[1], 3)}], TPR at 1 % FPR "
+                f"{fmt_pct((membership_tpr(base) or {}).get('tpr'))}.",
+                "",
+            ]
+        top = [e for e in m.get("top_exposed", []) or [] if isinstance(e, Mapping)][:10]
+        if top:
+            out += [
+                f"Most exposed {md_escape(unit)}s (members with the highest scores): "
+                + ", ".join(
+                    f"{md_escape(e.get('record_id'))} ({fmt_num(e.get('score'), 3)})" for e in top
+                )
+                + ".",
+                "",
+            ]
         for w in m.get("warnings", []):
             msg = w.get("message", "") if isinstance(w, Mapping) else w
             out += [f"> **Warning:** {md_escape(msg)}", ""]
@@ -484,6 +667,12 @@ def render_audit_card(report: AuditReport) -> str:
         "utility of the release. It is evidence for a release decision, which the sign-off block "
         "below records; it is not a certificate of anonymity.",
         "",
+        "## What was audited",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {md_escape(k)} | {md_escape(v)} |" for k, v in audited_items(report)],
+        "",
         "## Inputs",
         "",
         "| role | source | rows | columns | SHA-256 fingerprint |",
@@ -533,7 +722,10 @@ def render_audit_card(report: AuditReport) -> str:
     worst_item = report.max_risk()
     hi_item = report.max_ci_high()
     if not list(report.risks()):
-        lines += ["No attack was run.", ""]
+        lines += [
+            "No Article 29 attack was run." if report.membership else "No attack was run.",
+            "",
+        ]
     elif worst_item is None or hi_item is None:
         lines += ["- Highest risk: n/a (no criterion could be measured; see the warnings)."]
     else:
@@ -555,6 +747,16 @@ def render_audit_card(report: AuditReport) -> str:
                 ", ".join(attack_title(n, r) for n, r in report.risks() if not r.measurable)
             )
             + "."
+        )
+    mia = report.max_membership()
+    if mia is None:
+        lines.append("- Membership inference: not assessed in this audit.")
+    else:
+        m_name, m = mia
+        lines.append(
+            f"- Membership inference ({len(report.membership)} attack(s)): highest AUC "
+            f"**{fmt_num(m.get('auc'), 3)}** ({md_escape(m_name)}). "
+            + md_escape(membership_reading(m, claimed_epsilon(report)))
         )
     lines += [
         "- Utility score: "

@@ -23,10 +23,14 @@ from synth_audit.report.card import (
     all_report_warnings,
     attack_family,
     attack_title,
+    audited_items,
+    claimed_epsilon,
     control_banners,
     fmt_num,
     fmt_param,
     fmt_pct,
+    membership_reading,
+    membership_tpr,
     reading,
     threat_model,
     utility_breakdown,
@@ -440,48 +444,105 @@ def utility_svg(m: Mapping[str, Any]) -> str:
     )
 
 
-def roc_svg(fpr: Sequence[float], tpr: Sequence[float], label: str) -> str:
-    """ROC curve (linear axes) with the chance diagonal."""
-    size, pad_l, pad_b, pad_t, pad_r = 300.0, 46.0, 40.0, 10.0, 12.0
+def roc_axis_min(n_nonmembers: Any) -> float:
+    """The lower end of a log-log ROC's axes: 1e-3, or the decade below 1/n when more
+    non-members resolve smaller false-positive rates."""
+    n = int(n_nonmembers) if isinstance(n_nonmembers, int | float) and n_nonmembers else 0
+    smallest = min(1e-3, 1.0 / n) if n > 0 else 1e-3
+    return float(10.0 ** math.floor(math.log10(smallest) + 1e-9))
+
+
+def roc_svg(
+    fpr: Sequence[float],
+    tpr: Sequence[float],
+    label: str,
+    *,
+    axis_min: float = 1e-3,
+    baseline: tuple[Sequence[float], Sequence[float], str] | None = None,
+    marks: Sequence[tuple[float, float, float | None, float | None]] = (),
+) -> str:
+    """ROC curve on log-log axes (TPR against FPR, both from ``axis_min`` to 1), where the
+    low-FPR region that matters for membership inference is visible, with the chance diagonal
+    (TPR = FPR). ``baseline``: ``(fpr, tpr, name)`` drawn dashed grey. ``marks``: ``(fpr, tpr,
+    ci_low, ci_high)`` of the TPR-at-FPR points, drawn with their CI. Rates below ``axis_min``
+    (including 0) are drawn at the axis' edge."""
+    size, pad_l, pad_b, pad_t, pad_r = 320.0, 50.0, 40.0, 10.0, 12.0
     w = size - pad_l - pad_r
     h = size - pad_t - pad_b
+    lmin = math.log10(axis_min)
+
+    def frac(v: float) -> float:
+        v = min(max(float(v), axis_min), 1.0)
+        return (math.log10(v) - lmin) / (0.0 - lmin)
 
     def px(x: float) -> float:
-        return pad_l + w * min(max(x, 0.0), 1.0)
+        return pad_l + w * frac(x)
 
     def py(y: float) -> float:
-        return pad_t + h * (1.0 - min(max(y, 0.0), 1.0))
+        return pad_t + h * (1.0 - frac(y))
 
-    pts = " ".join(f"{_f(px(float(a)))},{_f(py(float(b)))}" for a, b in zip(fpr, tpr))
+    def line(xs: Sequence[float], ys: Sequence[float]) -> str:
+        return " ".join(f"{_f(px(float(a)))},{_f(py(float(b)))}" for a, b in zip(xs, ys))
+
+    pts = line(fpr, tpr)
     ticks = []
-    for i in range(6):
-        v = i / 5
+    decades = list(range(round(lmin), 1))
+    for d in decades:
+        v = 10.0**d
+        text = f"{v:g}"
         ticks.append(
             f'<line x1="{_f(px(v))}" y1="{_f(pad_t)}" x2="{_f(px(v))}" y2="{_f(pad_t + h)}" '
             f'stroke="#edf0f3"/><line x1="{_f(pad_l)}" y1="{_f(py(v))}" x2="{_f(pad_l + w)}" '
             f'y2="{_f(py(v))}" stroke="#edf0f3"/>'
-            f'<text x="{_f(px(v))}" y="{_f(pad_t + h + 14)}" font-size="10.5" fill="#52606d" '
-            f'text-anchor="middle">{v:.1f}</text>'
-            f'<text x="{_f(pad_l - 6)}" y="{_f(py(v) + 4)}" font-size="10.5" fill="#52606d" '
-            f'text-anchor="end">{v:.1f}</text>'
+            f'<text class="tick" x="{_f(px(v))}" y="{_f(pad_t + h + 14)}" font-size="10.5" '
+            f'fill="#52606d" text-anchor="middle">{_e(text)}</text>'
+            f'<text class="tick" x="{_f(pad_l - 6)}" y="{_f(py(v) + 4)}" font-size="10.5" '
+            f'fill="#52606d" text-anchor="end">{_e(text)}</text>'
+        )
+    base = ""
+    if baseline is not None and len(baseline[0]):
+        base = (
+            f'<polyline class="baseline" points="{line(baseline[0], baseline[1])}" fill="none" '
+            f'stroke="{_COLORS["baseline"]}" stroke-width="1.6" stroke-dasharray="5 3">'
+            f"<title>{_e('baseline: ' + baseline[2])}</title></polyline>"
+        )
+    dots = []
+    for f_, t_, lo, hi in marks:
+        whisker = (
+            f'<line x1="{_f(px(f_))}" y1="{_f(py(lo))}" x2="{_f(px(f_))}" y2="{_f(py(hi))}" '
+            f'stroke="#1f2933" stroke-width="1.3"/>'
+            if lo is not None and hi is not None
+            else ""
+        )
+        tip = f"TPR {fmt_pct(t_)} at FPR {fmt_pct(f_)}" + (
+            f" (CI {fmt_pct(lo)} to {fmt_pct(hi)})" if lo is not None and hi is not None else ""
+        )
+        dots.append(
+            f"<g><title>{_e(tip)}</title>{whisker}"
+            f'<circle cx="{_f(px(f_))}" cy="{_f(py(t_))}" r="3.2" fill="#1f2933"/></g>'
         )
     return (
-        f'<svg viewBox="0 0 {_f(size)} {_f(size)}" '
-        f'width="{_f(size)}" height="{_f(size)}" role="img" aria-label="{_e("ROC curve: " + label)}">'
+        f'<svg class="roc loglog" viewBox="0 0 {_f(size)} {_f(size)}" '
+        f'width="{_f(size)}" height="{_f(size)}" role="img" '
+        f'aria-label="{_e("ROC curve on log-log axes: " + label)}">'
         + "".join(ticks)
         + f'<rect x="{_f(pad_l)}" y="{_f(pad_t)}" width="{_f(w)}" height="{_f(h)}" fill="none" '
         f'stroke="#9aa5b1"/>'
-        f'<line x1="{_f(px(0))}" y1="{_f(py(0))}" x2="{_f(px(1))}" y2="{_f(py(1))}" '
-        f'stroke="#9aa5b1" stroke-dasharray="4 3"/>'
+        f'<line class="chance" x1="{_f(px(axis_min))}" y1="{_f(py(axis_min))}" x2="{_f(px(1))}" '
+        f'y2="{_f(py(1))}" stroke="#9aa5b1" stroke-dasharray="4 3"><title>chance (TPR = FPR)'
+        "</title></line>"
+        + base
         + (
-            f'<polyline points="{pts}" fill="none" stroke="{_COLORS["risk"]}" stroke-width="2"/>'
+            f'<polyline class="attack" points="{pts}" fill="none" stroke="{_COLORS["risk"]}" '
+            f'stroke-width="2"><title>{_e(label)}</title></polyline>'
             if pts
             else ""
         )
+        + "".join(dots)
         + f'<text x="{_f(pad_l + w / 2)}" y="{_f(size - 8)}" font-size="11.5" fill="#1f2933" '
-        f'text-anchor="middle">false-positive rate</text>'
+        f'text-anchor="middle">false-positive rate (log scale)</text>'
         f'<text x="12" y="{_f(pad_t + h / 2)}" font-size="11.5" fill="#1f2933" text-anchor="middle" '
-        f'transform="rotate(-90 12 {_f(pad_t + h / 2)})">true-positive rate</text></svg>'
+        f'transform="rotate(-90 12 {_f(pad_t + h / 2)})">true-positive rate (log scale)</text></svg>'
     )
 
 
@@ -501,7 +562,7 @@ def _header(report: AuditReport) -> str:
     ]
     dl = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in items)
     return (
-        '<header class="top"><div class="wrap"><h1>Privacy audit of a synthetic data release</h1>'
+        f'<header class="top"><div class="wrap"><h1>{_e(_title(report))}</h1>'
         '<div class="sub">Singling out, linkability and inference (Article 29 Working Party, '
         "Opinion 05/2014), membership inference and utility, each against a baseline"
         + (
@@ -513,10 +574,19 @@ def _header(report: AuditReport) -> str:
     )
 
 
+def _title(report: AuditReport) -> str:
+    t = report.target
+    if t is None or str(t.get("kind", "release")) == "release":
+        return "Privacy audit of a synthetic data release"
+    kind = str(t.get("kind", "target")).replace("_", " ")
+    return f"Privacy audit of the {kind} {str(t.get('name', ''))!r}"
+
+
 def _nav(report: AuditReport) -> str:
     links = [
         ("summary", "Summary"),
         ("warnings", "Warnings"),
+        ("audited", "What was audited"),
         ("inputs", "Inputs"),
         ("singling_out", "Singling out"),
         ("linkability", "Linkability"),
@@ -606,7 +676,20 @@ def _summary(report: AuditReport, n_warnings: int) -> str:
             "baseline.</p>"
         )
         + _summary_table(report)
+        + _summary_membership(report)
         + "</section>"
+    )
+
+
+def _summary_membership(report: AuditReport) -> str:
+    mia = report.max_membership()
+    if mia is None:
+        return '<p class="small muted">Membership inference: not assessed in this audit.</p>'
+    name, m = mia
+    return (
+        f'<p class="riskline">Membership inference ({len(report.membership)} attack(s)): highest '
+        f'AUC <b>{_e(_auc_text(m))}</b> (<a href="#mia-{_e(_anchor(name))}">{_e(name)}</a>).</p>'
+        f'<p class="reading">{_e(membership_reading(m, claimed_epsilon(report)))}</p>'
     )
 
 
@@ -654,6 +737,24 @@ def _warnings(warnings: list[AuditWarning]) -> str:
         f'<section class="card warnbox" id="warnings"><h2>⚠ {len(warnings)} warning(s)</h2>'
         '<p class="small">Read these before the numbers: a figure with a warning may not mean '
         f"what it seems to.</p><ul>{items}</ul></section>"
+    )
+
+
+def _audited(report: AuditReport) -> str:
+    """What was attacked: the target's kind, name, every parameter, the claimed ε and δ, its
+    fingerprint, the threat model its capabilities give, and the study and run."""
+    mono = {"Fingerprint", "SHA-256", "Run id", "Release file"}
+    rows = [
+        [
+            f"<b>{_e(k)}</b>",
+            f'<span class="mono hash">{_e(v)}</span>' if k in mono else _e(v),
+        ]
+        for k, v in audited_items(report)
+    ]
+    return (
+        '<section class="card" id="audited"><h2>What was audited</h2>'
+        + _table(["", ""], rows)
+        + "</section>"
     )
 
 
@@ -802,6 +903,96 @@ def _criteria(report: AuditReport) -> str:
     return "".join(out)
 
 
+def _tpr_rows(m: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for t in m.get("tpr_at", []) or []:
+        ci = t.get("tpr_ci") or [None, None]
+        rows.append(
+            [
+                _e(fmt_pct(t.get("target_fpr"))),
+                f"<b>{_e(fmt_pct(t.get('tpr')))}</b>",
+                _e(_ci_text(ci[0], ci[1])),
+                _e(fmt_pct(t.get("realised_fpr"))),
+                _e(f"{fmt_num(t.get('tp'))} / {fmt_num(t.get('n_members'))}"),
+            ]
+        )
+    return rows
+
+
+def _roc_of(m: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    roc = m.get("roc") or {}
+    return list(roc.get("fpr", []) or []), list(roc.get("tpr", []) or [])
+
+
+def _marks(m: Mapping[str, Any]) -> list[tuple[float, float, float | None, float | None]]:
+    out = []
+    for t in m.get("tpr_at", []) or []:
+        f_, t_ = t.get("realised_fpr"), t.get("tpr")
+        if f_ is None or t_ is None or float(f_) <= 0:
+            f_ = t.get("target_fpr")
+        if f_ is None or t_ is None:
+            continue
+        ci = t.get("tpr_ci") or [None, None]
+        out.append((float(f_), float(t_), ci[0], ci[1]))
+    return out
+
+
+def _auc_text(m: Mapping[str, Any]) -> str:
+    ci = m.get("auc_ci") or [None, None]
+    return f"{fmt_num(m.get('auc'), 3)} [{fmt_num(ci[0], 3)}, {fmt_num(ci[1], 3)}]"
+
+
+def _baseline_block(m: Mapping[str, Any]) -> str:
+    base = m.get("baseline")
+    if not isinstance(base, Mapping):
+        return (
+            '<p class="small muted">No baseline was run beside this attack (the same members '
+            "and non-members scored without the target).</p>"
+        )
+    t1 = membership_tpr(m) or {}
+    b1 = membership_tpr(base) or {}
+    rows = []
+    for who, r, t in (("Attack", m, t1), (f"Baseline: {base.get('attack', 'n/a')}", base, b1)):
+        ci = t.get("tpr_ci") or [None, None]
+        rows.append(
+            [
+                _e(who),
+                _e(_auc_text(r)),
+                _e(f"{fmt_pct(t.get('tpr'))} {_ci_text(ci[0], ci[1])}"),
+                _e(fmt_num((r.get("epsilon") or {}).get("epsilon"), 3)),
+            ]
+        )
+    return (
+        '<div class="baseline-block"><h4>Attack beside its baseline</h4>'
+        '<p class="small muted">The baseline scores the same members and non-members without the '
+        "target: what an attacker learns from the split alone. Leakage is what the attack finds "
+        "beyond it.</p>"
+        + _table(["", "AUC [CI]", "TPR at 1 % FPR [CI]", "ε lower bound"], rows, num=(3,))
+        + "</div>"
+    )
+
+
+def _top_exposed(m: Mapping[str, Any], unit: str) -> str:
+    top = [e for e in m.get("top_exposed", []) or [] if isinstance(e, Mapping)]
+    if not top:
+        return ""
+    shown = top[:10]
+    rows = [
+        [
+            _e(i),
+            f'<span class="mono">{_e(e.get("record_id"))}</span>',
+            _e(fmt_num(e.get("score"), 4)),
+        ]
+        for i, e in enumerate(shown, start=1)
+    ]
+    return (
+        f'<div class="exposed-mia"><h4>Most exposed {_e(unit)}s</h4>'
+        f'<p class="small muted">The members the attack scores highest ({len(shown)} of '
+        f"{len(top)} kept): the first a real attacker would claim. Ids are those of the "
+        "members' input.</p>" + _table(["Rank", "Id", "Score"], rows, num=(0, 2)) + "</div>"
+    )
+
+
 def _membership(report: AuditReport) -> str:
     head = (
         '<section class="card" id="membership"><h2>Membership inference</h2>'
@@ -809,47 +1000,68 @@ def _membership(report: AuditReport) -> str:
     )
     if not report.membership:
         return head + '<p class="empty">Not part of this audit.</p></section>'
+    claimed = claimed_epsilon(report)
     blocks = []
     for name, m in report.membership.items():
-        auc_ci = m.get("auc_ci") or [None, None]
         eps = m.get("epsilon") or {}
-        roc = m.get("roc") or {}
-        tpr_rows = []
-        for t in m.get("tpr_at", []) or []:
-            ci = t.get("tpr_ci") or [None, None]
-            tpr_rows.append(
-                [
-                    _e(fmt_pct(t.get("target_fpr"))),
-                    f"<b>{_e(fmt_pct(t.get('tpr')))}</b>",
-                    _e(_ci_text(ci[0], ci[1])),
-                    _e(fmt_pct(t.get("realised_fpr"))),
-                    _e(f"{fmt_num(t.get('tp'))} / {fmt_num(t.get('n_members'))}"),
-                ]
-            )
+        unit = str(m.get("unit", "record"))
         warns = "".join(
-            f'<div class="inline-warn">⚠ {_e(w.get("message", "") if isinstance(w, Mapping) else w)}</div>'
+            '<div class="inline-warn">⚠ '
+            + (
+                _warn_html(AuditWarning.from_dict(w))
+                if isinstance(w, Mapping) and "code" in w
+                else _e(w.get("message", "") if isinstance(w, Mapping) else w)
+            )
+            + "</div>"
             for w in m.get("warnings", []) or []
         )
+        fpr, tpr = _roc_of(m)
+        base = m.get("baseline")
+        base_roc = None
+        if isinstance(base, Mapping):
+            bf, bt = _roc_of(base)
+            base_roc = (bf, bt, str(base.get("attack", "baseline")))
         blocks.append(
-            f'<div class="attack"><h3>{_e(name)}<span class="crit">target: '
-            f"{_e(m.get('target', 'n/a'))}</span></h3>"
+            f'<div class="attack membership-attack" id="mia-{_e(_anchor(name))}"><h3>{_e(name)}'
+            f'<span class="crit">target: {_e(m.get("target", "n/a"))}</span></h3>'
+            f'<p class="reading">{_e(membership_reading(m, claimed))}</p>'
             f'<div class="grid2"><div>'
             f'<p class="riskline">AUC <b>{_e(fmt_num(m.get("auc"), 3))}</b> · CI '
-            f"[{_e(fmt_num(auc_ci[0], 3))}, {_e(fmt_num(auc_ci[1], 3))}] "
+            f"{_e(_auc_text(m).split(' ', 1)[1])} "
             '<span class="muted small">(0.5 = guessing, 1 = perfect)</span></p>'
             f'<p class="riskline">Empirical ε lower bound <b>{_e(fmt_num(eps.get("epsilon"), 3))}</b> '
             f'<span class="muted small">(largest certifiable with these counts: '
             f"{_e(fmt_num(eps.get('ceiling'), 3))}; δ = {_e(fmt_num(eps.get('delta'), 3))})</span></p>"
             f'<p class="small muted">{_e(fmt_num(m.get("n_members")))} members, '
-            f"{_e(fmt_num(m.get('n_nonmembers')))} non-members.</p>"
+            f"{_e(fmt_num(m.get('n_nonmembers')))} non-members; unit of membership: "
+            f"<b>{_e(unit)}</b>; scores pooled over {_e(fmt_num(m.get('n_target_models', 1)))} "
+            "target model(s).</p>"
             + _table(
                 ["Target FPR", "TPR", "CI", "Realised FPR", "Hits / members"],
-                tpr_rows,
+                _tpr_rows(m),
                 num=(0, 1, 3, 4),
             )
             + "</div><div>"
-            + roc_svg(roc.get("fpr", []) or [], roc.get("tpr", []) or [], name)
+            + roc_svg(
+                fpr,
+                tpr,
+                name,
+                axis_min=roc_axis_min(m.get("n_nonmembers")),
+                baseline=base_roc,
+                marks=_marks(m),
+            )
+            + '<div class="legend"><span><i style="background:'
+            + _COLORS["risk"]
+            + '"></i>attack</span>'
+            + (
+                f'<span><i style="background:{_COLORS["baseline"]}"></i>baseline</span>'
+                if base_roc is not None
+                else ""
+            )
+            + "<span>dashed diagonal: chance · dots: TPR at the target FPRs with CI</span></div>"
             + "</div></div>"
+            + _baseline_block(m)
+            + _top_exposed(m, unit)
             + warns
             + "</div>"
         )
@@ -1032,6 +1244,7 @@ def render_html(report: AuditReport) -> str:
         + _banners(report)
         + _summary(report, len(warnings))
         + _warnings(warnings)
+        + _audited(report)
         + _inputs(report)
         + _criteria(report)
         + _membership(report)

@@ -2,7 +2,8 @@
 
 ``report.json`` is a public contract (users gate releases on it). Its top-level keys::
 
-    schema_version   "1.0"; a reader refuses a newer major version
+    schema_version   "1.1" (1.1 added target, study, run_id and the membership summary keys); a
+                     reader accepts every 1.x and refuses another major version
     tool             {"name", "version"}
     created_at       ISO 8601, UTC
     seed             the audit's seed (every attack's own seed is recorded beside it)
@@ -11,12 +12,17 @@
     schema           column kinds used and why
     attacks          singling_out_univariate, singling_out_multivariate, linkability: risk objects;
                      inference: {secret column: risk object}
-    membership       {attack name: membership result} (empty for a release audit)
+    membership       {attack name: MembershipResult.to_dict()} (empty when none was run)
+    target           what was attacked: TargetInfo.to_dict() (kind, name, params, privacy ε/δ,
+                     fingerprint, capabilities), or null for a plain evaluation of files
+    study, run_id    the study and run that produced the report (null outside a study)
     diagnostics      {"dcr": ...} labelled as diagnostics, not proof of privacy
     utility          {metric name: metric result}
     summary          max_risk, max_risk_attack, max_risk_ci_high, max_risk_ci_high_attack (over
                      measurable criteria only), unmeasurable (names left out of those), control
-                     ("ok", "overlap" or "none"), utility_score, n_warnings
+                     ("ok", "overlap" or "none"), utility_score, n_warnings,
+                     max_membership_auc and max_membership_attack (the membership attack with the
+                     highest AUC; null when none was run)
     warnings         every warning of the audit, each {"code", "message"} (attack warnings are
                      repeated here with the attack's name prefixed)
     timings_s        seconds per step
@@ -39,7 +45,9 @@ from synth_audit.schema import Schema
 
 __all__ = ["REPORT_SCHEMA_VERSION", "AuditReport"]
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
+#: The versions this reader accepts (the same major version; 1.0 lacks target, study, run_id).
+READABLE_MAJOR = REPORT_SCHEMA_VERSION.split(".")[0]
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,9 @@ class AuditReport:
     warnings: tuple[AuditWarning, ...] = ()
     timings_s: Mapping[str, float] = field(default_factory=dict)
     schema_version: str = REPORT_SCHEMA_VERSION
+    target: Mapping[str, Any] | None = None
+    study: str | None = None
+    run_id: str | None = None
 
     # ---- derived views -------------------------------------------------------------------------
     def risks(self) -> Iterator[tuple[str, AttackResult]]:
@@ -100,9 +111,35 @@ class AuditReport:
             return "overlap"
         return "ok"
 
+    def max_membership(self) -> tuple[str, Mapping[str, Any]] | None:
+        """The membership attack with the highest AUC (ties: the higher CI upper bound)."""
+        items = [
+            (n, m)
+            for n, m in self.membership.items()
+            if isinstance(m, Mapping) and isinstance(m.get("auc"), int | float)
+        ]
+        if not items:
+            return None
+
+        def key(kv: tuple[str, Mapping[str, Any]]) -> tuple[float, float]:
+            ci = kv[1].get("auc_ci") or [None, None]
+            hi = ci[1] if len(ci) > 1 and isinstance(ci[1], int | float) else kv[1]["auc"]
+            return float(kv[1]["auc"]), float(hi)
+
+        return max(items, key=key)
+
+    def target_info(self) -> Any:
+        """:class:`~synth_audit.targets.TargetInfo` of :attr:`target` (None when not recorded)."""
+        if self.target is None:
+            return None
+        from synth_audit.targets import TargetInfo
+
+        return TargetInfo.from_dict(self.target)
+
     def summary(self) -> dict[str, Any]:
         worst = self.max_risk()
         hi = self.max_ci_high()
+        mia = self.max_membership()
         return {
             "max_risk": None if worst is None else worst[1].risk.value,
             "max_risk_attack": None if worst is None else worst[0],
@@ -112,6 +149,8 @@ class AuditReport:
             "control": self.control_status(),
             "utility_score": self.utility_score,
             "n_warnings": len(self.all_warnings()),
+            "max_membership_auc": None if mia is None else float(mia[1]["auc"]),
+            "max_membership_attack": None if mia is None else mia[0],
         }
 
     def all_warnings(self) -> list[AuditWarning]:
@@ -189,6 +228,9 @@ class AuditReport:
                 "warnings": [w.to_dict() for w in self.all_warnings()],
                 "audit_warnings": [w.to_dict() for w in self.warnings],
                 "timings_s": dict(self.timings_s),
+                "target": None if self.target is None else dict(self.target),
+                "study": self.study,
+                "run_id": self.run_id,
             }
         )
 
@@ -204,10 +246,17 @@ class AuditReport:
             )
         version = str(d.get("schema_version", ""))
         major = version.split(".")[0]
-        if major != REPORT_SCHEMA_VERSION.split(".")[0]:
+        if major != READABLE_MAJOR:
             raise DataValidationError(
                 f"This report has schema_version {version!r}; this synth-audit reads "
-                f"{REPORT_SCHEMA_VERSION}. Re-run the audit with this version or upgrade synth-audit."
+                f"{READABLE_MAJOR}.x (up to {REPORT_SCHEMA_VERSION}). Re-run the audit with this "
+                "version or upgrade synth-audit."
+            )
+        target = d.get("target")
+        if target is not None and not isinstance(target, Mapping):
+            raise DataValidationError(
+                f"The report's 'target' must be an object (a TargetInfo) or null. Got "
+                f"{type(target).__name__}. Re-run the audit to regenerate report.json."
             )
         attacks = dict(d["attacks"])
         inference = attacks.pop("inference", {}) or {}
@@ -229,6 +278,9 @@ class AuditReport:
             warnings=tuple(AuditWarning.from_dict(w) for w in d.get("audit_warnings", ())),
             timings_s=dict(d.get("timings_s", {})),
             schema_version=version,
+            target=None if target is None else dict(target),
+            study=None if d.get("study") is None else str(d["study"]),
+            run_id=None if d.get("run_id") is None else str(d["run_id"]),
         )
 
     @classmethod

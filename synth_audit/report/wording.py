@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "GENERATOR_PALETTE",
     "MISSING",
+    "capability_words",
     "display_ci",
     "fmt_ci",
     "fmt_num",
@@ -28,7 +29,9 @@ __all__ = [
     "fmt_pct",
     "fmt_risk",
     "generator_colour",
+    "privacy_claim",
     "run_label",
+    "threat_model_words",
 ]
 
 #: How a missing value reads in every table.
@@ -179,3 +182,71 @@ def run_label(
     if seed_index is None:
         return label
     return f"{label} · seed #{int(seed_index)}"
+
+
+# ---- targets: the threat model in words -----------------------------------------------------------
+
+
+def _target_noun(kind: str) -> str:
+    k = kind.lower()
+    if "generator" in k:
+        return "generator"
+    if k == "release":
+        return "release"
+    return "model"
+
+
+def capability_words(capability: str, kind: str = "") -> str:
+    """What an attacker can do with a target that has ``capability``, in plain words."""
+    noun = _target_noun(kind)
+    words = {
+        "release": "the attacker holds the released data only (no box)",
+        "refit": (
+            f"the attacker can re-train the {noun} on data of their choice (black box, shadow "
+            "models)"
+        ),
+        "predict_proba": (
+            f"the attacker can query the {noun}'s class probabilities for any record (black box)"
+        ),
+        "loss": f"the attacker can compute the {noun}'s loss on any record (grey box)",
+        "token_logprobs": (
+            f"the attacker can read the {noun}'s log-probability of every token of any text "
+            "(black box)"
+        ),
+        "noise_prediction": (
+            f"the attacker can query the {noun}'s noise prediction for a noised input and a "
+            "timestep (grey box)"
+        ),
+    }
+    return words.get(str(capability), f"the attacker can use the capability {capability!r}")
+
+
+def threat_model_words(capabilities: Any, kind: str = "") -> str:
+    """The capabilities of a target as the threat model a report states (one sentence)."""
+    caps = [str(c) for c in (capabilities or ())]
+    if not caps:
+        return "not stated (the target declares no capability)"
+    parts = [capability_words(c, kind) for c in caps]
+    if "release" in caps and len(caps) > 1:
+        # "only" would contradict the other capabilities.
+        parts[caps.index("release")] = (
+            f"the attacker holds data the {_target_noun(kind)} released (no box)"
+        )
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def privacy_claim(privacy: Mapping[str, Any] | None) -> str:
+    """The formal guarantee a target claims: ``ε = 1, δ = 1e-05`` or "no formal guarantee claimed"."""
+    p = dict(privacy or {})
+    eps, delta = p.get("epsilon"), p.get("delta")
+    if eps is None and delta is None:
+        return "no formal guarantee claimed"
+    parts = []
+    if eps is not None:
+        parts.append(f"ε = {fmt_param(eps)}")
+    if delta is not None:
+        parts.append(f"δ = {fmt_param(delta)}")
+    else:
+        parts.append("δ not stated")
+    return ", ".join(parts) + " (claimed (ε, δ)-differential privacy)"
