@@ -35,9 +35,7 @@ import hashlib
 import inspect
 import json
 import os
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from synth_audit.errors import ConfigError, DataValidationError, StoreError, format_names
 from synth_audit.frontier import as_float
+from synth_audit.study.tasks import read_input
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -465,31 +464,6 @@ def _write_input(store: Store, df: pd.DataFrame) -> dict[str, Any]:
     return {"path": rel, "sha256": sha, "bytes": len(data), "n_rows": len(df)}
 
 
-def read_input(store: Store, ref: Mapping[str, Any]) -> pd.DataFrame:
-    """Read an input table written by :func:`enqueue_evaluation`, after checking its SHA-256."""
-    import pandas as pd
-
-    rel = str(ref.get("path", ""))
-    root = store.artefact_root.resolve()
-    path = (root / rel).resolve()
-    if not rel or not path.is_relative_to(root):
-        raise StoreError(f"The input path {rel!r} is not inside the store's artefact root {root}.")
-    if not path.is_file():
-        raise StoreError(
-            f"The input file {path} of this evaluation is missing from the store's artefact area. "
-            "Upload the files again."
-        )
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != ref.get("sha256"):
-        raise StoreError(
-            f"The input file {path} does not match the SHA-256 recorded when it was uploaded: it "
-            "was modified. Upload the files again."
-        )
-    import io
-
-    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-
-
 def _audit_config(config: AuditConfig | Mapping[str, Any] | None) -> AuditConfig:
     from synth_audit.config import AuditConfig
 
@@ -572,7 +546,7 @@ def submit_evaluation(
     """
     from synth_audit.data import fingerprint
     from synth_audit.store import canonical_json
-    from synth_audit.study.runner import code_version
+    from synth_audit.study.provenance import code_version
 
     cfg = _audit_config(config)
     names = {r: str((names or {}).get(r) or r) for r in ROLES}
@@ -609,6 +583,7 @@ def submit_evaluation(
         study=EVALUATIONS_STUDY,
         run_key=key,
         generator=RELEASE_GENERATOR,
+        target_kind="release",
         params=params,
         seed=int(cfg.seed),
         code_version=code_version(),
@@ -694,21 +669,20 @@ def _add_or_reuse(store: Store, *, run_key: str, what: str = "run", **kwargs: An
 
 
 def is_release_evaluation(run: RunRecord) -> bool:
-    return run.params.get("kind") == RELEASE_KIND
+    return run.target_kind == "release" or run.params.get("kind") == RELEASE_KIND
 
 
-def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Parquet-safe copy: object columns mixing types become text (missing stays missing)."""
-    import pandas as pd
+class _ProgressBeat:
+    """A run task's heartbeat interface over a plain progress callback."""
 
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = (
-                out[c].map(lambda v: v if v is None or v != v else str(v)).astype(pd.StringDtype())
-            )
-    out.columns = [str(c) for c in out.columns]
-    return out.reset_index(drop=True)
+    lost: str | None = None
+
+    def __init__(self, progress: Callable[[float, str], None] | None) -> None:
+        self._progress = progress
+
+    def update(self, progress: float, message: str) -> None:
+        if self._progress is not None:
+            self._progress(progress, message)
 
 
 def execute_release_evaluation(
@@ -719,77 +693,17 @@ def execute_release_evaluation(
 ) -> tuple[dict[str, Any], list[ResultRow], list[ArtefactRow]]:
     """Audit the release of a queued evaluation run; return (summary, result rows, artefacts).
 
-    The same contract as the study runner's per-run step: the caller (the runner, with its
-    heartbeat) records them with :meth:`Store.finish_run`, or marks the run failed if this raises.
-    Artefacts written: ``report`` (one row: ``report_json``, ``report_html``, ``audit_card_md``),
-    ``per_record`` and ``exposed_records``.
+    The task of target kind ``release`` (:func:`synth_audit.study.tasks.execute_release_run`),
+    which the worker runs for such a run; the caller records the outcome with
+    :meth:`Store.finish_run`, or marks the run failed if this raises.
     """
-    import pandas as pd
-
-    from synth_audit.evaluate import evaluate_release
-    from synth_audit.frontier import run_risk
-    from synth_audit.report.card import render_audit_card
-    from synth_audit.report.html import render_html
-    from synth_audit.study.runner import report_rows, worker_id
+    from synth_audit.study.tasks import execute_release_run
 
     if not is_release_evaluation(run):
-        raise ConfigError(f"Run {run.id} is not a release evaluation (its params have no kind).")
-    report_progress = progress or (lambda p, m: None)
-    t0 = time.perf_counter()
-    report_progress(0.02, "reading the inputs")
-    refs = dict(run.params.get("inputs") or {})
-    missing = [r for r in ("train", "synthetic") if r not in refs]
-    if missing:
-        raise ConfigError(f"Run {run.id} lacks the input(s) {format_names(missing)}.")
-    frames = {role: read_input(store, ref) for role, ref in refs.items()}
-    cfg = _audit_config(run.params.get("config"))
-
-    def on_step(step: str, done: int, total: int) -> None:
-        report_progress(0.05 + 0.85 * done / max(total, 1), f"audit: {step}")
-
-    report = evaluate_release(
-        train=frames["train"],
-        synthetic=frames["synthetic"],
-        control=frames.get("control"),
-        config=cfg,
-        progress=on_step,
-    )
-    report_progress(0.92, "writing the reports")
-    rows = report_rows(report)
-    report_frame = pd.DataFrame(
-        {
-            "report_json": [report.to_json()],
-            "report_html": [render_html(report)],
-            "audit_card_md": [render_audit_card(report)],
-        }
-    )
-    arts = [
-        store.write_artefact(run.id, "report", report_frame),
-        store.write_artefact(run.id, "per_record", _safe_frame(report.per_record())),
-        store.write_artefact(
-            run.id, "exposed_records", _safe_frame(report.exposed_records(top=sys.maxsize))
-        ),
-    ]
-    by_metric = {r.metric: r for r in rows}
-    risk = run_risk(by_metric, "worst")
-    s = report.summary()
-    summary: dict[str, Any] = {
-        "kind": RELEASE_KIND,
-        "label": run.params.get("label"),
-        "risk": None if risk is None else risk.value,
-        "risk_ci_low": None if risk is None else risk.ci_low,
-        "risk_ci_high": None if risk is None else risk.ci_high,
-        "risk_attack": None if risk is None else risk.attack,
-        "risk_definition": "worst",
-        "utility": report.utility_score,
-        "utility_metric": "utility.score",
-        "max_risk_ci_high": s.get("max_risk_ci_high"),
-        "n_warnings": len(report.all_warnings()),
-        "worker": worker_id(),
-        "timings_s": dict(report.timings_s),
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return summary, rows, arts
+        raise ConfigError(
+            f"Run {run.id} is not a release evaluation (its target kind is {run.target_kind!r})."
+        )
+    return execute_release_run(store, run, _ProgressBeat(progress))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -970,7 +884,7 @@ def submit_run(
     from generators import make_generator
     from synth_audit.store import make_run_key
     from synth_audit.study.data import load_study_data
-    from synth_audit.study.runner import code_version
+    from synth_audit.study.provenance import code_version
     from synth_audit.study.spec import child_seed
 
     if isinstance(seed_index, bool) or not isinstance(seed_index, int) or seed_index < 0:
@@ -1077,6 +991,7 @@ def run_label(run: RunRecord) -> str:
 
 def run_status(store: Store, run_id: str) -> RunStatusView:
     """The run's status, progress and message (one small query; two while it is queued)."""
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     run = store.get_run(run_id)
     queued_before = 0
     if run.status == "queued":
@@ -1113,6 +1028,7 @@ def run_status(store: Store, run_id: str) -> RunStatusView:
 
 def requeue(store: Store, run_id: str) -> None:
     """Put a failed run back in the queue."""
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     store.requeue_run(run_id)
 
 
@@ -1264,6 +1180,7 @@ def frontier_data(
 
 def run_details(store: Store, run_id: str) -> dict[str, Any]:
     """A run, its results (a frame: metric, value, ci_low, ci_high, n) and its artefact kinds."""
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     import pandas as pd
 
     run = store.get_run(run_id)
@@ -1298,6 +1215,7 @@ def _report_row(store: Store, run_id: str) -> dict[str, Any] | None:
 def report_for_run(store: Store, run_id: str) -> AuditReport | None:
     """The run's release audit report (``None`` when the run has none yet), with per-record outcomes
     restored from the ``per_record`` artefact where there is one."""
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     from dataclasses import replace
 
     from synth_audit.report.model import AuditReport
@@ -1329,6 +1247,7 @@ def report_files(store: Store, run_id: str) -> dict[str, bytes]:
     Evaluations store all three; for study runs the HTML and the card are rendered from the stored
     report (with its per-record outcomes) on demand.
     """
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     from synth_audit.report.card import render_audit_card
     from synth_audit.report.html import render_html
 
@@ -1350,6 +1269,7 @@ def report_files(store: Store, run_id: str) -> dict[str, bytes]:
 def exposed_records(store: Store, run_id: str, *, top: int = 20) -> pd.DataFrame:
     """The training records most often attacked successfully, with their values where the run is
     an evaluation (its train table is in the store)."""
+    run_id = store.resolve_run_id(run_id)  # a unique prefix is enough
     import pandas as pd
 
     kinds = {a.kind for a in store.artefacts_for(run_id)}
@@ -1439,6 +1359,7 @@ def seed_text(run: RunRecord) -> str:
 def compare_runs(store: Store, run_ids: Sequence[str]) -> pd.DataFrame:
     """Results of several runs side by side: one row per metric, one column per run (its label and
     short id), each cell ``value [ci_low, ci_high]``; risk and utility first."""
+    run_ids = [store.resolve_run_id(r) for r in run_ids]
     import pandas as pd
 
     columns: dict[str, dict[str, str]] = {}

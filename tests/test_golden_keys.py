@@ -13,8 +13,8 @@ from pathlib import Path
 
 from synth_audit.store import make_run_key
 from synth_audit.study.data import load_study_data
-from synth_audit.study.runner import _seeds
 from synth_audit.study.spec import child_seed, expand, load_study
+from synth_audit.study.tasks import _seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "samples" / "randhie" / "study.toml"

@@ -39,34 +39,30 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from synth_audit._logging import get_logger
 from synth_audit.errors import ConfigError, StoreError, SynthAuditError
 from synth_audit.executors import limit_threads, single_threaded
 from synth_audit.progress import ProgressCallback, silent
-from synth_audit.store import ResultRow, RunRecord, Store, open_store
+from synth_audit.store import RunRecord, Store, open_store
 from synth_audit.study.data import StudyData, load_study_data
+from synth_audit.study.provenance import code_version, worker_id
+from synth_audit.study.rows import membership_rows, report_rows
 from synth_audit.study.spec import RunSpec, StudySpec, expand
+from synth_audit.study.tasks import _spec_of, execute_task
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from synth_audit.membership import MembershipResult
-    from synth_audit.report.model import AuditReport
+    pass
 
 __all__ = [
     "HEARTBEAT_S",
@@ -74,6 +70,7 @@ __all__ = [
     "StudyOutcome",
     "code_version",
     "execute_run",
+    "membership_rows",
     "report_rows",
     "run_study",
     "worker_id",
@@ -90,33 +87,6 @@ STALE_AFTER_S = 120.0
 # --------------------------------------------------------------------------------------------------
 # Provenance
 # --------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """``synth-audit <version>``, plus ``git describe`` of the source checkout when there is one."""
-    from synth_audit import __version__
-
-    version = f"synth-audit {__version__}"
-    root = Path(__file__).resolve().parents[2]
-    if (root / ".git").exists():
-        with contextlib.suppress(Exception):
-            out = subprocess.run(
-                ["git", "describe", "--always", "--dirty", "--tags"],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            )
-            if out.returncode == 0 and out.stdout.strip():
-                version += f" (git {out.stdout.strip()})"
-    return version
-
-
-def worker_id() -> str:
-    """``host:pid`` of this process (how :func:`run_study` tells a dead local worker)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -147,134 +117,6 @@ def _worker_dead(run: RunRecord, *, stale_after_s: float, now: datetime) -> str 
 # --------------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------------
-
-
-def _counts(d: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if d is None:
-        return None
-    return {"n_success": d.get("n_success"), "n_total": d.get("n_total")}
-
-
-def report_rows(report: AuditReport) -> list[ResultRow]:
-    """The store's result rows for a release audit (risks, DCR diagnostic, utility)."""
-    rows: list[ResultRow] = []
-    for name, r in report.risks():
-        d = r.to_dict()
-        counts = d["counts"]
-        rows.append(
-            ResultRow(
-                metric=f"{name}.risk",
-                value=r.risk.value,
-                ci_low=r.risk.ci_low,
-                ci_high=r.risk.ci_high,
-                confidence_level=r.risk.confidence_level,
-                n=r.n_attacks,
-                counts={k: _counts(counts.get(k)) for k in ("attack", "baseline", "control")},
-                extra={
-                    "attack_rate": d["attack_rate"],
-                    "baseline_rate": d["baseline_rate"],
-                    "control_rate": d["control_rate"],
-                    "residual": d["residual"],
-                    "beats_baseline": bool(r.beats_baseline),
-                    "seed": r.seed,
-                    "warnings": [w["code"] for w in d["warnings"]],
-                },
-            )
-        )
-    if report.dcr is not None:
-        dcr = report.dcr
-        rows.append(
-            ResultRow(
-                metric="diagnostics.dcr.share_closer_to_train",
-                value=dcr.share_closer_to_train,
-                ci_low=dcr.share_ci[0],
-                ci_high=dcr.share_ci[1],
-                confidence_level=dcr.confidence_level,
-                n=dcr.n_synthetic,
-                counts={
-                    "exact_copies_of_train": dcr.exact_copies_of_train,
-                    "exact_copies_of_control": dcr.exact_copies_of_control,
-                },
-                extra={"expected_share": dcr.expected_share, "p_value": dcr.p_value},
-            )
-        )
-    if report.utility:
-        from metrics import MetricResult
-
-        for name, m in report.utility.items():
-            try:
-                normalized: float | None = MetricResult.from_dict(m).normalized()
-            except Exception:
-                normalized = None
-            rows.append(
-                ResultRow(
-                    metric=f"utility.{name}",
-                    value=m.get("value"),
-                    ci_low=m.get("ci_low"),
-                    ci_high=m.get("ci_high"),
-                    confidence_level=m.get("confidence_level"),
-                    extra={
-                        "normalized": normalized,
-                        "direction": m.get("direction"),
-                        "bounds": m.get("bounds"),
-                        "ideal": m.get("ideal"),
-                    },
-                )
-            )
-    if report.utility_score is not None:
-        rows.append(
-            ResultRow(
-                metric="utility.score",
-                value=report.utility_score,
-                extra={"metrics": sorted(report.utility), "definition": "mean normalised value"},
-            )
-        )
-    return rows
-
-
-def membership_rows(name: str, result: MembershipResult) -> list[ResultRow]:
-    """Result rows of one membership attack: AUC, TPR at each FPR, the ε lower bound."""
-    s = result.summary()
-    n = int(result.n_members + result.n_nonmembers)
-    counts = {"n_members": int(result.n_members), "n_nonmembers": int(result.n_nonmembers)}
-    conf = result.confidence_level
-    rows = [
-        ResultRow(
-            metric=f"membership.{name}.auc",
-            value=result.auc,
-            ci_low=result.auc_ci[0],
-            ci_high=result.auc_ci[1],
-            confidence_level=conf,
-            n=n,
-            counts=counts,
-            extra={"warnings": len(result.warnings), "seed": result.seed},
-        )
-    ]
-    for fpr, r in result.tpr_at.items():
-        key = f"tpr_at_{fpr:g}_fpr"
-        rows.append(
-            ResultRow(
-                metric=f"membership.{name}.{key}",
-                value=s.get(key),
-                ci_low=s.get(f"{key}_ci_low"),
-                ci_high=s.get(f"{key}_ci_high"),
-                confidence_level=conf,
-                n=n,
-                counts=counts,
-                extra={"realised_fpr": r.realised_fpr, "target_fpr": fpr},
-            )
-        )
-    rows.append(
-        ResultRow(
-            metric=f"membership.{name}.epsilon_lb",
-            value=result.epsilon.epsilon,
-            confidence_level=conf,
-            n=n,
-            counts=counts,
-            extra={"ceiling": s.get("epsilon_ceiling")},
-        )
-    )
-    return rows
 
 
 # --------------------------------------------------------------------------------------------------
@@ -331,64 +173,6 @@ def _open(store: Store | str) -> Store:
         return _stores[store]
 
 
-def _spec_of(store: Store, study: str) -> StudySpec:
-    return StudySpec.from_dict(
-        store.get_study(study).spec, source=f"The stored spec of study {study!r}"
-    )
-
-
-def _check_fingerprints(run: RunRecord, data: StudyData) -> None:
-    recorded = run.data_fingerprints or {}
-    changed = [
-        part
-        for part, fp in recorded.items()
-        if part != "source" and data.fingerprints.get(part, {}).get("sha256") != fp.get("sha256")
-    ]
-    if changed:
-        raise ConfigError(
-            f"The study's data changed since run {run.id} was queued: the {', '.join(changed)} "
-            f"split(s) differ from the ones recorded (data file "
-            f"{recorded.get('source', {}).get('path', '?')}). Restore the file, or run the study "
-            "under a new name."
-        )
-
-
-def _seeds(seed: int) -> dict[str, int]:
-    names = ("fit", "sample", "audit", "membership", "shadow")
-    children = np.random.SeedSequence(int(seed)).spawn(len(names))
-    return {n: int(c.generate_state(1)[0]) for n, c in zip(names, children)}
-
-
-def _per_record_frame(report: AuditReport) -> pd.DataFrame:
-    """Per-record outcomes with Parquet-safe columns (mixed object columns become text)."""
-    import pandas as pd
-
-    frame = report.per_record()
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        if s.dtype == object:
-            kinds = {type(v) for v in s.dropna()}
-            if len(kinds) > 1 or (kinds and not kinds <= {str}):
-                if kinds <= {bool}:
-                    s = s.astype("boolean")
-                else:
-                    s = s.map(lambda v: None if v is None or v is pd.NA else str(v))
-        out[str(col)] = s
-    return pd.DataFrame(out)
-
-
-def _exposed_frame(results: Mapping[str, MembershipResult]) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = [
-        {"attack": name, "rank": i + 1, "record_id": str(rid), "score": float(score)}
-        for name, res in results.items()
-        for i, (rid, score, _member) in enumerate(res.top_exposed)
-    ]
-    return pd.DataFrame(rows, columns=["attack", "rank", "record_id", "score"])
-
-
 def execute_run(store: Store | str, run_id: str) -> dict[str, Any]:
     """Execute one stored run; a top-level function, so any executor can ship it to a worker.
 
@@ -424,7 +208,7 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
         _captured_warnings() as caught,
     ):
         try:
-            summary, rows, arts = _execute(st, run, beat)
+            summary, rows, arts = execute_task(st, run, beat)
         except BaseException as exc:
             if isinstance(exc, SynthAuditError):
                 message = str(exc)
@@ -482,176 +266,6 @@ def _captured_warnings() -> Iterator[list[str]]:
                     _log.debug("warning in a run: %s (%s:%s)", text, w.filename, w.lineno)
                     if len(seen) < MAX_RECORDED_WARNINGS:
                         seen.append(text)
-
-
-def _execute(st: Store, run: RunRecord, beat: _Heartbeat) -> tuple[dict[str, Any], list, list]:
-    if run.params.get("kind") == "release_evaluation":  # queued by the app (synth_audit.service)
-        from synth_audit.service import execute_release_evaluation
-
-        return execute_release_evaluation(st, run, progress=beat.update)
-
-    import pandas as pd
-
-    from generators import make_generator
-    from synth_audit import __version__
-    from synth_audit.evaluate import evaluate_release
-    from synth_audit.frontier import run_risk
-    from synth_audit.schema import infer_schema
-
-    assert run.study is not None
-    spec = _spec_of(st, run.study)
-    seeds = _seeds(run.seed)
-    timings: dict[str, float] = {}
-
-    def step(name: str, progress: float) -> Callable[[], None]:
-        beat.update(progress, name)
-        t = time.perf_counter()
-
-        def done() -> None:
-            timings[name] = round(time.perf_counter() - t, 3)
-
-        return done
-
-    end = step("data", 0.01)
-    data = load_study_data(spec)
-    _check_fingerprints(run, data)
-    schema = infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
-    end()
-
-    end = step("fit", 0.05)
-    generator = make_generator(run.generator, **run.params)
-    holdout = data.holdout if getattr(generator, "needs_holdout", False) else None
-    generator.fit(data.train, schema=schema, random_state=seeds["fit"], holdout=holdout)
-    end()
-
-    end = step("sample", 0.3)
-    n_synth = spec.synthetic_size or len(data.train)
-    synthetic = generator.sample(n_synth, random_state=seeds["sample"])
-    arts = [st.write_artefact(run.id, "synthetic", synthetic)]
-    end()
-
-    end = step("audit", 0.35)
-
-    def audit_progress(step: str, done: int, total: int) -> None:
-        beat.update(0.35 + 0.45 * (done / max(total, 1)), f"audit: {step}")
-
-    cfg = spec.audit_config(seed=seeds["audit"])
-    report = evaluate_release(
-        train=data.train,
-        synthetic=synthetic,
-        control=data.control,
-        config=cfg,
-        progress=audit_progress,
-    )
-    rows = report_rows(report)
-    end()
-
-    membership: dict[str, MembershipResult] = {}
-    mem = spec.membership
-    if mem.enabled and mem.attacks:
-        end = step("membership", 0.8)
-        from synth_audit.membership.nobox import run_nobox_attacks
-
-        membership.update(
-            run_nobox_attacks(
-                synthetic=synthetic,
-                members=data.train,
-                nonmembers=data.control,
-                reference=data.reference,
-                schema=schema,
-                attacks=list(mem.attacks),
-                random_state=seeds["membership"],
-                confidence_level=spec.confidence_level,
-            )
-        )
-        end()
-    if mem.enabled and mem.shadow is not None:
-        end = step("shadow", 0.85)
-        membership["shadow"] = _shadow(spec, run, data, schema, seeds["shadow"], beat)
-        end()
-    for name, res in membership.items():
-        rows.extend(membership_rows(name, res))
-
-    beat.update(0.95, "artefacts")
-    arts.append(st.write_artefact(run.id, "per_record", _per_record_frame(report)))
-    if membership:
-        arts.append(st.write_artefact(run.id, "membership_exposed", _exposed_frame(membership)))
-    arts.append(
-        st.write_artefact(run.id, "report", pd.DataFrame({"report_json": [report.to_json()]}))
-    )
-
-    by_metric = {r.metric: r for r in rows}
-    risk = run_risk(by_metric, spec.frontier.risk)
-    utility = by_metric.get(spec.frontier.utility)
-    summary: dict[str, Any] = {
-        "risk": None if risk is None else risk.value,
-        "risk_ci_low": None if risk is None else risk.ci_low,
-        "risk_ci_high": None if risk is None else risk.ci_high,
-        "risk_attack": None if risk is None else risk.attack,
-        "risk_definition": spec.frontier.risk,
-        "utility": None if utility is None else utility.value,
-        "utility_metric": spec.frontier.utility,
-        "n_synthetic": int(n_synth),
-        "seeds": seeds,
-        "seed_index": _seed_index(spec, run.seed),
-        "n_warnings": len(report.all_warnings()),
-        "worker": worker_id(),
-        "worker_code_version": f"synth-audit {__version__}",
-        "timings_s": timings,
-    }
-    if membership:
-        summary["membership_auc"] = {k: v.auc for k, v in membership.items()}
-    if beat.lost:
-        raise StoreError(f"The run lost its claim while executing: {beat.lost}")
-    return summary, rows, arts
-
-
-def _seed_index(spec: StudySpec, seed: int) -> int | None:
-    from synth_audit.study.spec import child_seed
-
-    for i in range(spec.seeds):
-        if child_seed(spec.seed, i) == seed:
-            return i
-    return None
-
-
-def _shadow(
-    spec: StudySpec,
-    run: RunRecord,
-    data: StudyData,
-    schema: Any,
-    seed: int,
-    beat: _Heartbeat,
-) -> MembershipResult:
-    """Shadow modelling against ``n_targets`` random training records (members of the release)."""
-    from generators import make_generator
-    from synth_audit.membership.shadow import shadow_attack
-
-    sh = spec.membership.shadow
-    assert sh is not None
-    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
-    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
-    targets = data.train.iloc[np.sort(rows)]
-    train_size = sh.resolved_train_size(spec.split)
-
-    def progress(step: str, done: int, total: int) -> None:
-        beat.update(0.85 + 0.1 * (done / max(total, 1)), f"shadow: {step}")
-
-    return shadow_attack(  # type: ignore[no-any-return]
-        generator=make_generator(run.generator, **run.params),
-        reference=data.reference,
-        targets=targets,
-        schema=schema,
-        n_shadow=sh.n_shadow,
-        train_size=train_size,
-        synth_size=sh.synth_size or train_size,
-        n_eval=sh.n_eval,
-        classifier=sh.classifier,
-        executor=None,
-        random_state=attack_seed,
-        confidence_level=spec.confidence_level,
-        progress=progress,
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -789,6 +403,7 @@ def run_study(
             seed=r.seed,
             code_version=version,
             data_fingerprints=fps,
+            target_kind=r.target_kind,
         )
         ids[run_id] = r
     outcome = StudyOutcome(study=spec.name, n_runs=len(ids))

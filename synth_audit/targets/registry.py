@@ -14,12 +14,13 @@ lazily, on first use, never at import time.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
 from synth_audit.errors import ConfigError
 
-__all__ = ["ENTRY_POINT_GROUP", "available_targets", "target_class"]
+__all__ = ["ENTRY_POINT_GROUP", "available_targets", "make_target", "target_class"]
 
 ENTRY_POINT_GROUP = "synth_audit.targets"
 
@@ -81,3 +82,27 @@ def target_class(kind: str) -> Any:
             f"{declared!r}. A target class must declare kind = {kind!r}."
         )
     return obj
+
+
+def make_target(kind: str, name: str, params: Mapping[str, Any]) -> Any:
+    """An unfitted target of ``kind`` named ``name`` with ``params`` (what a study run builds).
+
+    ``tabular_generator``: the generator ``name`` from the generator registry, wrapped in a
+    :class:`~synth_audit.targets.GeneratorTarget`. Other kinds: the registered class's
+    ``from_config(name, params)`` when it has one, else ``cls(**params)``.
+    """
+    if kind == "tabular_generator":
+        from synth_audit.targets.generator import GeneratorTarget
+
+        return GeneratorTarget.from_name(name, **dict(params))
+    cls = target_class(kind)
+    factory = getattr(cls, "from_config", None)
+    if callable(factory):
+        return factory(name, dict(params))
+    try:
+        return cls(**dict(params))
+    except TypeError as exc:
+        raise ConfigError(
+            f"The {kind} target {name!r} does not accept the parameters {dict(params)!r} "
+            f"({exc}). Check the study's parameters for it."
+        ) from None

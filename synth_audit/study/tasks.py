@@ -1,0 +1,444 @@
+"""What one run executes, by the kind of target it audits.
+
+A run's ``target_kind`` (stored with the run, see :mod:`synth_audit.targets`) picks its task:
+
+``release``            :func:`execute_release_run`: a given release (uploaded in the app) is audited;
+``tabular_generator``  :func:`execute_generator_run`: the generator is fitted on the study's train
+                       split, releases data, and the release is audited with membership attacks;
+any plugin kind        a target with the capabilities ``release`` and ``refit`` runs
+                       :func:`execute_generator_run` unchanged (the target registry builds it).
+
+Every task returns ``(summary, result rows, artefacts)``; the runner records them with
+:meth:`Store.finish_run` or marks the run failed. Runs stored before target kinds existed were
+migrated (store revision 0002); a ``release`` run is also recognised by its params (``kind``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+import numpy as np
+
+from synth_audit.errors import ConfigError, StoreError, format_names
+from synth_audit.store import ArtefactRow, ResultRow, RunRecord, Store
+from synth_audit.study.data import StudyData, load_study_data
+from synth_audit.study.provenance import worker_id
+from synth_audit.study.rows import membership_rows, report_rows
+from synth_audit.study.spec import StudySpec
+from synth_audit.targets.registry import make_target
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synth_audit.membership import MembershipResult
+    from synth_audit.report.model import AuditReport
+
+__all__ = [
+    "RELEASE_EVALUATION",
+    "execute_generator_run",
+    "execute_release_run",
+    "execute_task",
+    "parquet_safe",
+    "read_input",
+]
+
+#: ``params["kind"]`` that release-evaluation runs carry (part of their run key; kept as is).
+RELEASE_EVALUATION = "release_evaluation"
+
+TaskResult: TypeAlias = "tuple[dict[str, Any], list[ResultRow], list[ArtefactRow]]"
+
+
+class Beat(Protocol):
+    """The running run's heartbeat: progress updates, and whether the run lost its claim."""
+
+    lost: str | None
+
+    def update(self, progress: float, message: str) -> None: ...
+
+
+def execute_task(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
+    """Execute ``run`` with the task of its target kind."""
+    if run.target_kind == "release" or run.params.get("kind") == RELEASE_EVALUATION:
+        return execute_release_run(st, run, beat)
+    return execute_generator_run(st, run, beat)
+
+
+def _spec_of(store: Store, study: str) -> StudySpec:
+    return StudySpec.from_dict(
+        store.get_study(study).spec, source=f"The stored spec of study {study!r}"
+    )
+
+
+def _check_fingerprints(run: RunRecord, data: StudyData) -> None:
+    recorded = run.data_fingerprints or {}
+    changed = [
+        part
+        for part, fp in recorded.items()
+        if part != "source" and data.fingerprints.get(part, {}).get("sha256") != fp.get("sha256")
+    ]
+    if changed:
+        raise ConfigError(
+            f"The study's data changed since run {run.id} was queued: the {', '.join(changed)} "
+            f"split(s) differ from the ones recorded (data file "
+            f"{recorded.get('source', {}).get('path', '?')}). Restore the file, or run the study "
+            "under a new name."
+        )
+
+
+def _seeds(seed: int) -> dict[str, int]:
+    names = ("fit", "sample", "audit", "membership", "shadow")
+    children = np.random.SeedSequence(int(seed)).spawn(len(names))
+    return {n: int(c.generate_state(1)[0]) for n, c in zip(names, children)}
+
+
+def _per_record_frame(report: AuditReport) -> pd.DataFrame:
+    """Per-record outcomes with Parquet-safe columns (mixed object columns become text)."""
+    import pandas as pd
+
+    frame = report.per_record()
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object:
+            kinds = {type(v) for v in s.dropna()}
+            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+                if kinds <= {bool}:
+                    s = s.astype("boolean")
+                else:
+                    s = s.map(lambda v: None if v is None or v is pd.NA else str(v))
+        out[str(col)] = s
+    return pd.DataFrame(out)
+
+
+def _exposed_frame(results: Mapping[str, MembershipResult]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [
+        {"attack": name, "rank": i + 1, "record_id": str(rid), "score": float(score)}
+        for name, res in results.items()
+        for i, (rid, score, _member) in enumerate(res.top_exposed)
+    ]
+    return pd.DataFrame(rows, columns=["attack", "rank", "record_id", "score"])
+
+
+def execute_release_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
+    """A queued evaluation of a given release (target kind ``release``): the app's Evaluate view.
+
+    The inputs were written to the store's artefact area when the evaluation was queued
+    (:func:`synth_audit.service.submit_evaluation`); their SHA-256 is checked on read. Artefacts
+    written: ``report`` (one row: ``report_json``, ``report_html``, ``audit_card_md``),
+    ``per_record`` and ``exposed_records``.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    from synth_audit.config import AuditConfig
+    from synth_audit.evaluate import evaluate_release
+    from synth_audit.frontier import run_risk
+    from synth_audit.report.card import render_audit_card
+    from synth_audit.report.html import render_html
+    from synth_audit.targets import ReleaseTarget
+
+    t0 = time.perf_counter()
+    beat.update(0.02, "reading the inputs")
+    refs = dict(run.params.get("inputs") or {})
+    missing = [r for r in ("train", "synthetic") if r not in refs]
+    if missing:
+        raise ConfigError(f"Run {run.id} lacks the input(s) {format_names(missing)}.")
+    frames = {role: read_input(st, ref) for role, ref in refs.items()}
+    cfg = AuditConfig.from_mapping(
+        dict(run.params.get("config") or {}), source="The evaluation settings"
+    )
+
+    def on_step(step: str, done: int, total: int) -> None:
+        beat.update(0.05 + 0.85 * done / max(total, 1), f"audit: {step}")
+
+    report = evaluate_release(
+        train=frames["train"],
+        synthetic=frames["synthetic"],
+        control=frames.get("control"),
+        config=cfg,
+        progress=on_step,
+    )
+    label = run.params.get("label")
+    target = ReleaseTarget(
+        frames["synthetic"], name=str(label or refs["synthetic"].get("name") or "release")
+    )
+    report = dataclasses.replace(
+        report, target=target.info().to_dict(), study=run.study, run_id=run.id
+    )
+    beat.update(0.92, "writing the reports")
+    rows = report_rows(report)
+    report_frame = pd.DataFrame(
+        {
+            "report_json": [report.to_json()],
+            "report_html": [render_html(report)],
+            "audit_card_md": [render_audit_card(report)],
+        }
+    )
+    arts = [
+        st.write_artefact(run.id, "report", report_frame),
+        st.write_artefact(run.id, "per_record", parquet_safe(report.per_record())),
+        st.write_artefact(
+            run.id, "exposed_records", parquet_safe(report.exposed_records(top=sys.maxsize))
+        ),
+    ]
+    by_metric = {r.metric: r for r in rows}
+    risk = run_risk(by_metric, "worst")
+    s = report.summary()
+    summary: dict[str, Any] = {
+        "kind": RELEASE_EVALUATION,
+        "label": label,
+        "target": target.info().to_dict(),
+        "risk": None if risk is None else risk.value,
+        "risk_ci_low": None if risk is None else risk.ci_low,
+        "risk_ci_high": None if risk is None else risk.ci_high,
+        "risk_attack": None if risk is None else risk.attack,
+        "risk_definition": "worst",
+        "utility": report.utility_score,
+        "utility_metric": "utility.score",
+        "max_risk_ci_high": s.get("max_risk_ci_high"),
+        "n_warnings": len(report.all_warnings()),
+        "worker": worker_id(),
+        "timings_s": dict(report.timings_s),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return summary, rows, arts
+
+
+def read_input(store: Store, ref: Mapping[str, Any]) -> pd.DataFrame:
+    """Read an input table written when an evaluation was queued, after checking its SHA-256."""
+    import io
+
+    import pandas as pd
+
+    rel = str(ref.get("path", ""))
+    root = store.artefact_root.resolve()
+    path = (root / rel).resolve()
+    if not rel or not path.is_relative_to(root):
+        raise StoreError(f"The input path {rel!r} is not inside the store's artefact root {root}.")
+    if not path.is_file():
+        raise StoreError(
+            f"The input file {path} of this evaluation is missing from the store's artefact area. "
+            "Upload the files again."
+        )
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != ref.get("sha256"):
+        raise StoreError(
+            f"The input file {path} does not match the SHA-256 recorded when it was uploaded: it "
+            "was modified. Upload the files again."
+        )
+    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+
+
+def parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet-safe copy: object columns mixing types become text (missing stays missing)."""
+    import pandas as pd
+
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = (
+                out[c].map(lambda v: v if v is None or v != v else str(v)).astype(pd.StringDtype())
+            )
+    out.columns = [str(c) for c in out.columns]
+    return out.reset_index(drop=True)
+
+
+def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
+    """A study run of a target that releases data and can be re-fit (a generator).
+
+    Fits the target on ``train``, releases ``synthetic_size`` rows, audits the release against
+    ``control`` and runs the configured membership attacks; the stored report carries the target's
+    provenance (:class:`~synth_audit.targets.TargetInfo`), the study, the run and every
+    membership result.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    from synth_audit import __version__
+    from synth_audit.evaluate import evaluate_release
+    from synth_audit.frontier import run_risk
+    from synth_audit.schema import infer_schema
+    from synth_audit.targets import Capability, require
+
+    assert run.study is not None
+    spec = _spec_of(st, run.study)
+    seeds = _seeds(run.seed)
+    timings: dict[str, float] = {}
+
+    def step(name: str, progress: float) -> Callable[[], None]:
+        beat.update(progress, name)
+        t = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = round(time.perf_counter() - t, 3)
+
+        return done
+
+    end = step("data", 0.01)
+    data = load_study_data(spec)
+    _check_fingerprints(run, data)
+    schema = infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
+    end()
+
+    end = step("fit", 0.05)
+    target = make_target(run.target_kind, run.generator, run.params)
+    require(target, [Capability.RELEASE, Capability.REFIT], who=f"Study run {run.id}")
+    needs_holdout = getattr(getattr(target, "generator", target), "needs_holdout", False)
+    holdout = data.holdout if needs_holdout else None
+    target.fit(data.train, schema=schema, random_state=seeds["fit"], holdout=holdout)
+    end()
+
+    end = step("sample", 0.3)
+    n_synth = spec.synthetic_size or len(data.train)
+    synthetic = target.release(n_synth, random_state=seeds["sample"])
+    arts = [st.write_artefact(run.id, "synthetic", synthetic)]
+    end()
+
+    end = step("audit", 0.35)
+
+    def audit_progress(step: str, done: int, total: int) -> None:
+        beat.update(0.35 + 0.45 * (done / max(total, 1)), f"audit: {step}")
+
+    cfg = spec.audit_config(seed=seeds["audit"])
+    report = evaluate_release(
+        train=data.train,
+        synthetic=synthetic,
+        control=data.control,
+        config=cfg,
+        progress=audit_progress,
+    )
+    rows = report_rows(report)
+    end()
+
+    membership: dict[str, MembershipResult] = {}
+    mem = spec.membership
+    if mem.enabled and mem.attacks:
+        end = step("membership", 0.8)
+        from synth_audit.membership.nobox import run_nobox_attacks
+
+        membership.update(
+            run_nobox_attacks(
+                synthetic=synthetic,
+                members=data.train,
+                nonmembers=data.control,
+                reference=data.reference,
+                schema=schema,
+                attacks=list(mem.attacks),
+                random_state=seeds["membership"],
+                confidence_level=spec.confidence_level,
+            )
+        )
+        end()
+    if mem.enabled and mem.shadow is not None:
+        end = step("shadow", 0.85)
+        membership["shadow"] = _shadow(spec, target, data, schema, seeds["shadow"], beat)
+        end()
+    for name, res in membership.items():
+        rows.extend(membership_rows(name, res))
+    info = target.info()
+    report = dataclasses.replace(
+        report,
+        membership={name: res.to_dict() for name, res in membership.items()},
+        target=info.to_dict(),
+        study=run.study,
+        run_id=run.id,
+    )
+
+    beat.update(0.95, "artefacts")
+    arts.append(st.write_artefact(run.id, "per_record", _per_record_frame(report)))
+    if membership:
+        arts.append(st.write_artefact(run.id, "membership_exposed", _exposed_frame(membership)))
+    arts.append(
+        st.write_artefact(run.id, "report", pd.DataFrame({"report_json": [report.to_json()]}))
+    )
+
+    by_metric = {r.metric: r for r in rows}
+    risk = run_risk(by_metric, spec.frontier.risk)
+    utility = by_metric.get(spec.frontier.utility)
+    summary: dict[str, Any] = {
+        "risk": None if risk is None else risk.value,
+        "risk_ci_low": None if risk is None else risk.ci_low,
+        "risk_ci_high": None if risk is None else risk.ci_high,
+        "risk_attack": None if risk is None else risk.attack,
+        "risk_definition": spec.frontier.risk,
+        "utility": None if utility is None else utility.value,
+        "utility_metric": spec.frontier.utility,
+        "n_synthetic": int(n_synth),
+        "target": info.to_dict(),
+        "seeds": seeds,
+        "seed_index": _seed_index(spec, run.seed),
+        "n_warnings": len(report.all_warnings()),
+        "worker": worker_id(),
+        "worker_code_version": f"synth-audit {__version__}",
+        "timings_s": timings,
+    }
+    if membership:
+        summary["membership_auc"] = {k: v.auc for k, v in membership.items()}
+    if beat.lost:
+        raise StoreError(f"The run lost its claim while executing: {beat.lost}")
+    return summary, rows, arts
+
+
+def _seed_index(spec: StudySpec, seed: int) -> int | None:
+    from synth_audit.study.spec import child_seed
+
+    for i in range(spec.seeds):
+        if child_seed(spec.seed, i) == seed:
+            return i
+    return None
+
+
+def _shadow(
+    spec: StudySpec,
+    target: Any,
+    data: StudyData,
+    schema: Any,
+    seed: int,
+    beat: Beat,
+) -> MembershipResult:
+    """Shadow modelling against ``n_targets`` random training records (members of the release).
+
+    The shadow fits are unfitted clones of the run's generator (the target's ``refit``).
+    """
+    from synth_audit.membership.shadow import shadow_attack
+
+    generator = getattr(target, "generator", None)
+    if generator is None:
+        raise ConfigError(
+            f"Shadow modelling re-fits a tabular generator; the {target.kind} target "
+            f"{target.info().name!r} is not one. Remove [membership.shadow] for this study."
+        )
+
+    sh = spec.membership.shadow
+    assert sh is not None
+    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
+    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
+    targets = data.train.iloc[np.sort(rows)]
+    train_size = sh.resolved_train_size(spec.split)
+
+    def progress(step: str, done: int, total: int) -> None:
+        beat.update(0.85 + 0.1 * (done / max(total, 1)), f"shadow: {step}")
+
+    return shadow_attack(  # type: ignore[no-any-return]
+        generator=generator.__class__(**generator.get_params()),
+        reference=data.reference,
+        targets=targets,
+        schema=schema,
+        n_shadow=sh.n_shadow,
+        train_size=train_size,
+        synth_size=sh.synth_size or train_size,
+        n_eval=sh.n_eval,
+        classifier=sh.classifier,
+        executor=None,
+        random_state=attack_seed,
+        confidence_level=spec.confidence_level,
+        progress=progress,
+    )
