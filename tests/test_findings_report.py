@@ -238,3 +238,63 @@ def test_plain_evaluation_names_the_release_file(plain: AuditReport) -> None:
     assert plain.inputs["synthetic"]["sha256"] in audited
     assert "holds the released data only (no box)" in audited
     assert "Membership inference: not assessed" in card
+
+
+# ---- gate on membership ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gate_json(tmp_path_factory: pytest.TempPathFactory, study_report: AuditReport) -> Path:
+    path = tmp_path_factory.mktemp("gate") / "report.json"
+    path.write_text(study_report.to_json(), encoding="utf-8")
+    return path
+
+
+def test_gate_max_auc_and_tpr(
+    gate_json: Path, study_report: AuditReport, leaky: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synth_audit.cli import main
+
+    auc, auc_hi = leaky["auc"], leaky["auc_ci"][1]
+    t1 = next(t for t in leaky["tpr_at"] if t["target_fpr"] == 0.01)
+    # Limit between the estimate and the CI's upper end: the estimate passes, --conservative fails.
+    mid = round((auc + auc_hi) / 2, 4)
+    assert auc < mid < auc_hi
+    assert main(["gate", str(gate_json), "--max-auc", str(mid)]) == 0
+    assert "PASS" in capsys.readouterr().out
+    assert main(["gate", str(gate_json), "--max-auc", str(mid), "--conservative"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "FAIL" in out
+        and "membership.dcr: AUC" in out
+        and "membership.domias" not in out.split("FAIL:")[1]
+    )
+    assert main(["gate", str(gate_json), "--max-auc", "0.6"]) == 1
+    tpr_limit = round(t1["tpr"] + 0.01, 4)
+    assert main(["gate", str(gate_json), "--max-tpr-at-1pct-fpr", str(tpr_limit)]) == 0
+    assert main(["gate", str(gate_json), "--max-tpr-at-1pct-fpr", str(tpr_limit - 0.02)]) == 1
+    capsys.readouterr()
+    # Together with --max-risk: both kinds of limits are checked.
+    assert main(["gate", str(gate_json), "--max-risk", "1", "--max-auc", "0.6"]) == 1
+    # A report without membership results cannot meet a membership limit.
+    plain = gate_json.with_name("plain.json")
+    plain.write_text(dataclasses.replace(study_report, membership={}).to_json(), encoding="utf-8")
+    assert main(["gate", str(plain), "--max-auc", "0.9"]) == 1
+    assert "no membership-inference result" in capsys.readouterr().out
+
+
+def test_gate_needs_a_limit_exit_2(gate_json: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    res = subprocess.run(
+        [sys.executable, "-m", "synth_audit", "gate", str(gate_json)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "--max-auc" in res.stderr and "--max-risk" in res.stderr

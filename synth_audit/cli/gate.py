@@ -8,6 +8,15 @@ By default each risk's point estimate (``value``) is compared with ``--max-risk`
 compares the upper end of its confidence interval (``ci_high``) instead. A risk equal to the limit
 passes.
 
+Membership inference (``membership`` in report.json): ``--max-auc X`` checks every membership
+attack's AUC and ``--max-tpr-at-1pct-fpr X`` its true-positive rate at 1 % false positives, on the
+same basis as the risks: the estimate, or with ``--conservative`` the upper end of its confidence
+interval. The estimate is the default because a limit on the AUC's *lower* bound would pass an
+attack whose AUC is high but uncertain; ``--conservative`` fails unless the data show the AUC below
+the limit. A report without a membership result (or without a TPR at 1 % FPR) fails such a check:
+nothing shows the limit is met. ``--attack`` selects Article 29 risks only. At least one of
+``--max-risk``, ``--max-auc`` and ``--max-tpr-at-1pct-fpr`` must be given.
+
 Checks beside the limits, each failing with its reason:
 
 * the control set: an audit without one (warning ``no_control``; its risks are raw attack success
@@ -42,10 +51,13 @@ examples:
   synth-audit gate report.json --max-risk 0.1 --conservative --attack linkability --attack inference
   synth-audit gate report.json --max-risk 0.05 --min-utility 0.7
   synth-audit gate report.json --max-risk 0.05 --allow-no-control   # gate raw attack rates
+  synth-audit gate report.json --max-risk 0.05 --max-auc 0.6 --max-tpr-at-1pct-fpr 0.02
 
 A report made without a control set (evaluate --no-control) or with a control set that overlaps the
 training data fails unless --allow-no-control / --allow-overlap says that is intended. A criterion
 that could not be measured is skipped (and said so) unless --include-unmeasurable.
+--max-auc and --max-tpr-at-1pct-fpr check every membership attack (its estimate; with
+--conservative, its CI's upper bound); a report without membership results fails them.
 """
 
 
@@ -66,15 +78,29 @@ def register(subparsers: Any) -> None:
     p.add_argument("report", metavar="REPORT.json", help="a report.json written by 'evaluate'")
     p.add_argument(
         "--max-risk",
-        required=True,
         type=_fraction,
         metavar="X",
-        help="largest acceptable risk, in [0, 1]",
+        help="largest acceptable Article 29 risk, in [0, 1]",
+    )
+    p.add_argument(
+        "--max-auc",
+        type=_fraction,
+        metavar="X",
+        help="largest acceptable membership-inference AUC of any attack, in [0, 1] (0.5 = guessing)",
+    )
+    p.add_argument(
+        "--max-tpr-at-1pct-fpr",
+        type=_fraction,
+        metavar="X",
+        help="largest acceptable membership true-positive rate at 1 %% false positives, in [0, 1]",
     )
     p.add_argument(
         "--conservative",
         action="store_true",
-        help="compare the upper end of each risk's confidence interval instead of its estimate",
+        help=(
+            "compare the upper end of each risk's (and membership AUC's or TPR's) confidence "
+            "interval instead of its estimate"
+        ),
     )
     p.add_argument(
         "--attack",
@@ -193,7 +219,88 @@ def _control_failures(report: AuditReport, args: argparse.Namespace) -> list[str
     return out
 
 
+def _membership_checks(report: AuditReport, args: argparse.Namespace, console: Any) -> list[str]:
+    """Failures of ``--max-auc`` / ``--max-tpr-at-1pct-fpr`` over every membership attack; prints a
+    table of what was compared."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from synth_audit.report.card import membership_tpr
+    from synth_audit.report.wording import fmt_num, fmt_pct
+
+    checks: list[tuple[str, float]] = []
+    if args.max_auc is not None:
+        checks.append(("auc", float(args.max_auc)))
+    if args.max_tpr_at_1pct_fpr is not None:
+        checks.append(("tpr", float(args.max_tpr_at_1pct_fpr)))
+    if not checks:
+        return []
+    basis = "upper CI bound" if args.conservative else "estimate"
+    if not report.membership:
+        return [
+            f"membership: the report holds no membership-inference result, so "
+            f"{' and '.join('--max-auc' if k == 'auc' else '--max-tpr-at-1pct-fpr' for k, _ in checks)}"
+            " cannot be shown to be met. Run a membership attack (a study with membership "
+            "attacks) or drop the membership limits"
+        ]
+    failures: list[str] = []
+    table = Table(title=f"Gate: membership ({basis})", title_justify="left")
+    for col in ("attack", "quantity", "value", "CI", "compared", "limit", "result"):
+        table.add_column(
+            col, justify="left" if col in ("attack", "quantity", "result") else "right"
+        )
+    for name, m in report.membership.items():
+        for kind, limit in checks:
+            if kind == "auc":
+                what = "AUC"
+                value = m.get("auc")
+                ci = list(m.get("auc_ci") or [None, None])
+                show = lambda x: fmt_num(x, 3)  # noqa: E731
+            else:
+                what = "TPR at 1 % FPR"
+                t = membership_tpr(m, 0.01) or {}
+                value = t.get("tpr")
+                ci = list(t.get("tpr_ci") or [None, None])
+                show = fmt_pct
+            compared = ci[1] if args.conservative else value
+            if compared is None:
+                failures.append(
+                    f"membership.{name}: no {what} {basis} is stored, so the limit "
+                    f"{show(limit)} cannot be shown to be met"
+                )
+                table.add_row(Text(name), what, show(value), "", "n/a", show(limit), "FAIL")
+                continue
+            ok = float(compared) <= limit
+            ci_text = f"[{show(ci[0])}, {show(ci[1])}]"
+            if not ok:
+                failures.append(
+                    f"membership.{name}: {what} {show(value)} (CI {show(ci[0])} to {show(ci[1])}); "
+                    f"its {basis} {show(compared)} exceeds {show(limit)}"
+                )
+            table.add_row(
+                Text(name),
+                what,
+                show(value),
+                ci_text,
+                show(compared),
+                show(limit),
+                Text("pass", style="green") if ok else Text("FAIL", style="bold red"),
+            )
+    console.print(table)
+    return failures
+
+
 def handle(args: argparse.Namespace) -> int:
+    if args.max_risk is None and args.max_auc is None and args.max_tpr_at_1pct_fpr is None:
+        raise SynthAuditError(
+            "gate needs a limit: give --max-risk X (Article 29 risks), --max-auc X or "
+            "--max-tpr-at-1pct-fpr X (membership inference), or several of them."
+        )
+    if args.attack and args.max_risk is None:
+        raise SynthAuditError(
+            "--attack selects Article 29 risks, which only --max-risk checks. Give --max-risk X "
+            "with --attack, or drop --attack (membership limits check every membership attack)."
+        )
     report = load_report(args.report)
 
     from rich.table import Table
@@ -202,14 +309,15 @@ def handle(args: argparse.Namespace) -> int:
     from synth_audit.report.wording import fmt_ci, fmt_pct
 
     console = make_console()
-    selected = select_attacks(list(report.risks()), args.attack)
+    failures: list[str] = _control_failures(report, args)
+    raw = report.control_status() == "none"
+    gate_risks = args.max_risk is not None
+    selected = select_attacks(list(report.risks()), args.attack) if gate_risks else []
     include = bool(args.include_unmeasurable)
     checked = [(n, r) for n, r in selected if include or r.measurable]
     skipped = [n for n, r in selected if not (include or r.measurable)]
-    limit = float(args.max_risk)
+    limit = float(args.max_risk) if gate_risks else 1.0
     basis = "upper CI bound" if args.conservative else "estimate"
-    raw = report.control_status() == "none"
-    failures: list[str] = _control_failures(report, args)
 
     table = Table(title=f"Gate: risk {basis} <= {fmt_pct(limit)}", title_justify="left")
     for col, just in (
@@ -261,13 +369,15 @@ def handle(args: argparse.Namespace) -> int:
             ),
             soft_wrap=True,
         )
-    if not checked:
+    if gate_risks and not checked:
         failures.append(
             "the report holds no attack results, so no risk can be shown to be within the limit"
             if not selected
             else "no selected criterion could be measured, so no risk can be shown to be within "
             "the limit (pass --include-unmeasurable to check them anyway)"
         )
+
+    failures += _membership_checks(report, args, console)
 
     if args.min_utility is not None:
         score = report.utility_score
@@ -297,7 +407,16 @@ def handle(args: argparse.Namespace) -> int:
         notes.append("control overlaps train, allowed by --allow-overlap")
     console.print(
         Text(
-            f"PASS: {len(checked)} risk(s) within {fmt_pct(limit)} ({basis})"
+            (
+                f"PASS: {len(checked)} risk(s) within {fmt_pct(limit)} ({basis})"
+                if gate_risks
+                else f"PASS ({basis})"
+            )
+            + (
+                f"; {len(report.membership)} membership attack(s) within the membership limit(s)"
+                if args.max_auc is not None or args.max_tpr_at_1pct_fpr is not None
+                else ""
+            )
             + (f"; {'; '.join(notes)}" if notes else "")
             + ".",
             style="bold green",
