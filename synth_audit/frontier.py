@@ -808,8 +808,10 @@ def frontier_html(frontier: Frontier, *, chart_spec: Mapping[str, Any] | None = 
         text = json.dumps(chart_spec, sort_keys=True).replace("</", "<\\/")
         spec = f'<script type="application/json" id="vega-lite-spec">{text}</script>'
     risk_def = (
-        "the worst (largest) Article 29 risk of each run (singling out, linkability, inference), "
-        "with the confidence interval of that same criterion"
+        "the worst (largest) risk of each run: every result whose role is 'risk' (the Article 29 "
+        "risks of singling out, linkability and inference, membership AUC advantage "
+        "max(0, 2·AUC − 1), any risk a plugin adds), with the confidence interval of that same "
+        "result"
         + (
             "; criteria that could not be measured are included"
             if frontier.include_unmeasurable

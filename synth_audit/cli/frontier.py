@@ -42,7 +42,8 @@ def register(subparsers: Any) -> None:
         "--risk",
         default=None,
         metavar="RISK",
-        help="'worst' (the largest Article 29 risk) or a result name such as "
+        help="'worst' (the largest result whose role is 'risk': Article 29 risks, membership "
+        "auc_advantage, plugins' risks) or a result name such as "
         "membership.dcr.tpr_at_0.01_fpr (default: the study's [frontier] risk)",
     )
     p.add_argument(
