@@ -27,7 +27,6 @@ from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 import pandas as pd
 
 from generators._frames import TableLayout, canonical, resolve_schema
-from generators._params import NONE, Constraint, Interval, check_params, param_error
 from generators._runtime import MAX_SEED, first_line, resolve_seed
 from synth_audit.errors import (
     ConfigError,
@@ -37,6 +36,7 @@ from synth_audit.errors import (
     format_names,
 )
 from synth_audit.schema import Schema
+from synth_audit.validation import NONE, Constraint, Interval, check_params, param_error
 
 __all__ = [
     "BaseGenerator",

@@ -18,11 +18,11 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from generators._params import Constraint, Interval
 from generators._runtime import resolve_seed, spawn_seeds
 from generators.base import BaseGenerator
 from synth_audit.errors import ConfigError
 from synth_audit.schema import Schema
+from synth_audit.validation import Constraint, Interval
 
 __all__ = ["CopyGenerator", "IndependentMarginalsGenerator", "LeakyGenerator"]
 

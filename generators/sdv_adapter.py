@@ -26,7 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from generators._params import (
+from generators._runtime import library_call, require, spawn_seeds
+from generators.base import BaseGenerator
+from synth_audit.schema import ColumnKind
+from synth_audit.validation import (
     BOOL,
     DICT,
     INT_TUPLE,
@@ -37,9 +40,6 @@ from generators._params import (
     Interval,
     Options,
 )
-from generators._runtime import library_call, require, spawn_seeds
-from generators.base import BaseGenerator
-from synth_audit.schema import ColumnKind
 
 __all__ = [
     "CTGANGenerator",

@@ -31,7 +31,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from generators._params import (
+from generators._runtime import library_call, quiet, require, spawn_seeds
+from generators.base import BaseGenerator
+from synth_audit.errors import ConfigError
+from synth_audit.schema import ColumnKind
+from synth_audit.validation import (
     DICT,
     NONE,
     POSITIVE_FLOAT,
@@ -40,10 +44,6 @@ from generators._params import (
     Constraint,
     Interval,
 )
-from generators._runtime import library_call, quiet, require, spawn_seeds
-from generators.base import BaseGenerator
-from synth_audit.errors import ConfigError
-from synth_audit.schema import ColumnKind
 
 __all__ = [
     "DPGANGenerator",

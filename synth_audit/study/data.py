@@ -33,6 +33,7 @@ import pandas as pd
 
 from synth_audit.data import fingerprint, load_table, split_frame
 from synth_audit.errors import DataValidationError, SynthAuditError, format_names
+from synth_audit.seeding import spawn_seeds
 
 if TYPE_CHECKING:
     from synth_audit.study.spec import StudySpec
@@ -67,7 +68,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _child_seeds(seed: int, n: int) -> list[int]:
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(int(seed)).spawn(n)]
+    return spawn_seeds(seed, n)
 
 
 def _units(df: pd.DataFrame, group_by: str | None, seed: int) -> pd.DataFrame:

@@ -50,7 +50,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from synth_audit.config import (
@@ -307,8 +306,9 @@ def child_seed(root: int, index: int) -> int:
 
     Independent of how many seeds a study has (child ``i`` depends only on ``root`` and ``i``).
     """
-    child = np.random.SeedSequence(int(root)).spawn(index + 1)[index]
-    return int(child.generate_state(1)[0])
+    from synth_audit.seeding import child_seed as _child
+
+    return _child(root, index)
 
 
 def expand(spec: StudySpec) -> list[RunSpec]:
