@@ -13,15 +13,9 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from synth_audit.attacks import inference_attack, linkability_attack, singling_out_attack
-from synth_audit.attacks.anonymeter_engine import (
-    anonymeter_inference,
-    anonymeter_linkability,
-    anonymeter_singling_out,
-)
+from synth_audit.audits import DcrDiagnosticAudit, Inference, audits_from_config, default_aux_split
 from synth_audit.config import AuditConfig, load_audit_config
 from synth_audit.data import AuditData, load_table, prepare_inputs
-from synth_audit.diagnostics import dcr_diagnostic
 from synth_audit.encoding import MixedEncoder
 from synth_audit.errors import ConfigError, DataValidationError, format_names
 from synth_audit.progress import ProgressCallback, silent
@@ -43,12 +37,6 @@ def _as_frame(x: Table | None, role: str) -> tuple[pd.DataFrame | None, str]:
             f"The {role} file {str(x)!r} does not exist. Check the path given for --{role}."
         )
     return load_table(x), str(x)
-
-
-def default_aux_split(columns: list[str]) -> list[list[str]]:
-    """Default attacker knowledge for linkability: the usable columns split in two halves."""
-    half = max(1, len(columns) // 2)
-    return [columns[:half], columns[half:]]
 
 
 def _secrets(cfg: AuditConfig, data: AuditData) -> list[str]:
@@ -184,7 +172,6 @@ def _evaluate(
     attacks: dict[str, AttackResult] = {}
     inference: dict[str, AttackResult] = {}
     conf = cfg.confidence_level
-    native = cfg.engine == "native"
     done = 0
 
     def run(step: str, fn: Callable[[], Any]) -> Any:
@@ -197,98 +184,26 @@ def _evaluate(
         progress(step, done, total)
         return out
 
-    so = cfg.singling_out
-    if so.enabled:
-        so_fn = singling_out_attack if native else anonymeter_singling_out
-        for mode in so.modes:
-            n_cols = min(so.n_cols, len(data.columns))
-            attacks[f"singling_out_{mode}"] = run(
-                f"singling_out_{mode}",
-                partial(
-                    so_fn,
-                    data,
-                    mode=mode,
-                    n_attacks=so.n_attacks,
-                    n_cols=n_cols,
-                    max_attempts=so.max_attempts,
-                    random_state=cfg.seed,
-                    confidence_level=conf,
-                ),
-            )
-    lk = cfg.linkability
-    if lk.enabled:
-        if len(data.columns) < 2:
-            raise ConfigError(
-                "Linkability needs at least two usable columns; disable [linkability]."
-            )
-        aux = lk.aux_cols or default_aux_split(data.columns)
-        if native:
-            attacks["linkability"] = run(
-                "linkability",
-                lambda: linkability_attack(
-                    data,
-                    aux_cols=aux,
-                    n_neighbors=lk.n_neighbors,
-                    n_attacks=lk.n_attacks,
-                    random_state=cfg.seed,
-                    confidence_level=conf,
-                    encoder=encoder,
-                    n_jobs=cfg.n_jobs,
-                ),
-            )
-        else:
-            attacks["linkability"] = run(
-                "linkability",
-                lambda: anonymeter_linkability(
-                    data,
-                    aux_cols=aux,
-                    n_neighbors=lk.n_neighbors,
-                    n_attacks=lk.n_attacks,
-                    random_state=cfg.seed,
-                    confidence_level=conf,
-                    n_jobs=cfg.n_jobs,
-                ),
-            )
-    inf = cfg.inference
-    if inf.enabled:
-        for secret in _secrets(cfg, data):
-            aux_cols = None if inf.aux_cols is None else [c for c in inf.aux_cols if c != secret]
-            fn: Callable[[], AttackResult]
-            if native:
-                fn = partial(
-                    inference_attack,
-                    data,
-                    secret=secret,
-                    aux_cols=aux_cols,
-                    n_attacks=inf.n_attacks,
-                    numeric_tolerance=inf.numeric_tolerance,
-                    tolerance_mode=inf.tolerance_mode,
-                    random_state=cfg.seed,
-                    confidence_level=conf,
-                    encoder=encoder,
-                    n_jobs=cfg.n_jobs,
-                )
-            else:
-                fn = partial(
-                    anonymeter_inference,
-                    data,
-                    secret=secret,
-                    aux_cols=aux_cols,
-                    n_attacks=inf.n_attacks,
-                    random_state=cfg.seed,
-                    confidence_level=conf,
-                    n_jobs=cfg.n_jobs,
-                )
-            inference[secret] = run(f"inference[{secret}]", fn)
-
+    audits = audits_from_config(cfg, data, _secrets(cfg, data) if cfg.inference.enabled else [])
     dcr = None
-    if cfg.diagnostics.dcr and data.control is not None:
-        dcr = run(
-            "dcr",
+    for step, audit in audits.items():
+        finding = run(
+            step,
             partial(
-                dcr_diagnostic, data, confidence_level=conf, encoder=encoder, n_jobs=cfg.n_jobs
+                audit.run,
+                data,
+                random_state=cfg.seed,
+                confidence_level=conf,
+                encoder=encoder,
+                n_jobs=cfg.n_jobs,
             ),
         )
+        if isinstance(audit, Inference):
+            inference[audit.secret] = finding
+        elif isinstance(audit, DcrDiagnosticAudit):
+            dcr = finding
+        else:
+            attacks[step] = finding
 
     utility: dict[str, dict[str, Any]] = {}
     utility_score = None

@@ -27,7 +27,7 @@ import pandas as pd
 
 from synth_audit.targets.base import CAPABILITY_METHODS, Capability, TargetInfo
 
-__all__ = ["check_target"]
+__all__ = ["check_audit", "check_target"]
 
 
 def _fail(make: Callable[[], Any], what: str) -> AssertionError:
@@ -79,3 +79,43 @@ def check_target(make: Callable[[], Any], *, data: pd.DataFrame | None = None, n
                 ) from None
             if make().fit(data, random_state=0).info().fingerprint is None:
                 raise _fail(make, "a fitted target's info() must carry a fingerprint")
+
+
+def check_audit(make: Callable[[], Any], *, data: Any = None, random_state: int = 0) -> None:
+    """Run the audit contract on audits from ``make()``; ``data`` (an ``AuditData``) runs them.
+
+    Checks: ``name`` and ``requires`` (a set of :class:`Capability`) are declared; ``get_params``
+    round-trips through ``set_params`` and ``clone`` (a new, equal object); an unknown parameter is
+    a ConfigError naming it; with ``data``: the same seed gives the same finding (``to_dict``), and
+    the finding round-trips through JSON.
+    """
+    from synth_audit.errors import ConfigError
+
+    audit = make()
+    name = getattr(type(audit), "name", None)
+    if not isinstance(name, str) or not name:
+        raise _fail(make, "the class must declare a non-empty str attribute 'name'")
+    req = getattr(audit, "requires", None)
+    if not isinstance(req, frozenset | set) or not all(isinstance(c, Capability) for c in req):
+        raise _fail(make, f"'requires' must be a set of Capability; got {req!r}")
+    params = audit.get_params()
+    if make().set_params(**params).get_params() != params:
+        raise _fail(make, "set_params(**get_params()) must give the same parameters")
+    twin = audit.clone()
+    if twin is audit or twin.get_params() != params:
+        raise _fail(make, "clone() must return a new audit with the same parameters")
+    try:
+        make().set_params(no_such_parameter=1)
+    except ConfigError as exc:
+        if "no_such_parameter" not in str(exc):
+            raise _fail(make, "an unknown parameter's error must name it") from None
+    else:
+        raise _fail(make, "set_params must refuse an unknown parameter")
+    if data is not None:
+        a = make().run(data, random_state=random_state)
+        b = make().run(data, random_state=random_state)
+        if a.to_dict() != b.to_dict():
+            raise _fail(make, "the same seed must give the same finding")
+        text = json.dumps(a.to_dict())
+        if type(a).from_dict(json.loads(text)) != a:
+            raise _fail(make, "the finding must round-trip through JSON (from_dict(to_dict()))")
