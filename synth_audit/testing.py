@@ -27,7 +27,7 @@ import pandas as pd
 
 from synth_audit.targets.base import CAPABILITY_METHODS, Capability, TargetInfo
 
-__all__ = ["check_audit", "check_target"]
+__all__ = ["check_audit", "check_generator", "check_metric", "check_target"]
 
 
 def _fail(make: Callable[[], Any], what: str) -> AssertionError:
@@ -119,3 +119,121 @@ def check_audit(make: Callable[[], Any], *, data: Any = None, random_state: int 
         text = json.dumps(a.to_dict())
         if type(a).from_dict(json.loads(text)) != a:
             raise _fail(make, "the finding must round-trip through JSON (from_dict(to_dict()))")
+
+
+def check_generator(
+    make: Callable[[], Any],
+    train: pd.DataFrame,
+    *,
+    holdout: pd.DataFrame | None = None,
+    schema: Any = None,
+    n: int = 60,
+) -> None:
+    """Run the generator contract on generators from ``make()`` (unfitted, fresh each time).
+
+    Checks: the :class:`generators.Generator` protocol; ``sample`` before ``fit`` raises
+    ``NotFittedError`` saying to call fit; ``get_params`` round-trips through ``set_params`` and an
+    unknown parameter is a ConfigError naming it; ``clone`` gives an unfitted copy with equal,
+    unshared parameters; a sample has the training columns in order, ``n`` rows and a RangeIndex;
+    ``sample(0)`` is empty with the columns; the same fit and sample seeds give the same sample;
+    ``privacy_params`` (where defined) is a dict.
+    """
+    from generators import Generator, clone, privacy_params
+    from synth_audit.errors import ConfigError, NotFittedError
+
+    gen = make()
+    if not isinstance(gen, Generator):
+        raise _fail(make, "it does not have the members of generators.Generator")
+    try:
+        gen.sample(5)
+    except NotFittedError as exc:
+        if "fit" not in str(exc):
+            raise _fail(make, "sampling before fit must say to call fit()") from None
+    else:
+        raise _fail(make, "sample() before fit() must raise NotFittedError")
+    params = gen.get_params()
+    if gen.set_params(**params) is not gen or gen.get_params() != params:
+        raise _fail(make, "set_params(**get_params()) must return self with the same parameters")
+    try:
+        make().set_params(no_such_parameter=1)
+    except ConfigError as exc:
+        if "no_such_parameter" not in str(exc):
+            raise _fail(make, "an unknown parameter's error must name it") from None
+    else:
+        raise _fail(make, "set_params must refuse an unknown parameter")
+
+    fitted = make().fit(train, schema=schema, random_state=0, holdout=holdout)
+    twin = clone(fitted)
+    if twin is fitted or type(twin) is not type(fitted) or twin.get_params() != fitted.get_params():
+        raise _fail(make, "clone() must return a new generator with the same parameters")
+    for key, value in fitted.get_params().items():
+        if isinstance(value, dict | list) and twin.get_params()[key] is value:
+            raise _fail(make, f"clone() must copy the parameter {key!r}, not share it")
+    try:
+        twin.sample(5)
+    except NotFittedError:
+        pass
+    else:
+        raise _fail(make, "a clone must be unfitted")
+    sample = fitted.sample(n, random_state=1)
+    if list(sample.columns) != list(train.columns) or len(sample) != n:
+        raise _fail(make, f"sample({n}) must have the training columns in order and {n} rows")
+    if not isinstance(sample.index, pd.RangeIndex):
+        raise _fail(make, "a sample must have a RangeIndex")
+    empty = fitted.sample(0)
+    if list(empty.columns) != list(train.columns) or len(empty):
+        raise _fail(make, "sample(0) must be empty with the training columns")
+    again = make().fit(train, schema=schema, random_state=0, holdout=holdout)
+    try:
+        pd.testing.assert_frame_equal(sample, again.sample(n, random_state=1))
+    except AssertionError:
+        raise _fail(make, "the same fit and sample seeds must give the same sample") from None
+    if not isinstance(privacy_params(fitted), dict):
+        raise _fail(make, "privacy_params() must return a dict")
+
+
+def check_metric(metric: Any, data: Any, **params: Any) -> None:
+    """Run the metric contract on ``metric`` (a :class:`metrics.Metric`) over ``data`` (AuditData).
+
+    Checks: direction and bounds are declared (lower < upper) with a description; the result names
+    the metric, repeats its direction and bounds, lies within them and records the seed; it
+    round-trips through JSON exactly; the same seed gives the same result; an unknown parameter is
+    a ConfigError naming it. ``params`` are the metric's required parameters (e.g. ``target``).
+    """
+    from metrics import Metric, MetricResult
+    from synth_audit.errors import ConfigError
+
+    def _make() -> Any:
+        return metric
+
+    if not isinstance(metric, Metric):
+        raise _fail(_make, "it does not have the members of metrics.Metric")
+    if metric.direction not in ("maximize", "minimize"):
+        raise _fail(_make, f"direction must be 'maximize' or 'minimize'; got {metric.direction!r}")
+    lo, hi = metric.bounds
+    if not lo < hi or not (isinstance(metric.description, str) and metric.description):
+        raise _fail(_make, "bounds must be (lower, upper) with lower < upper, and a description")
+
+    def compute(**extra: Any) -> Any:
+        return metric.compute(
+            data.train, data.synthetic, data.control, schema=data.schema, **params, **extra
+        )
+
+    r = compute(random_state=0)
+    if r.name != metric.name or r.direction != metric.direction:
+        raise _fail(_make, "the result must repeat the metric's name and direction")
+    if r.bounds != (float(lo), float(hi)) or not lo <= r.value <= hi:
+        raise _fail(_make, f"the value {r.value!r} must lie within the bounds {metric.bounds}")
+    if r.seed != 0:
+        raise _fail(_make, "the result must record the seed it was computed with")
+    if MetricResult.from_dict(json.loads(json.dumps(r.to_dict(), allow_nan=False))) != r:
+        raise _fail(_make, "the result must round-trip through JSON exactly")
+    if compute(random_state=0) != r:
+        raise _fail(_make, "the same seed must give the same result")
+    try:
+        compute(no_such_parameter=1)
+    except ConfigError as exc:
+        if "no_such_parameter" not in str(exc):
+            raise _fail(_make, "an unknown parameter's error must name it") from None
+    else:
+        raise _fail(_make, "an unknown parameter must be refused")
