@@ -16,7 +16,7 @@ from synth_audit.store._migrate import MIGRATIONS_DIR, SCHEMA_REVISION
 def _store_at_0001(tmp_path: Path) -> tuple[str, Path]:
     old = tmp_path / "migrations_0001"
     shutil.copytree(MIGRATIONS_DIR, old, ignore=shutil.ignore_patterns("__pycache__"))
-    for f in (old / "versions").glob("0002_*.py"):
+    for f in [*(old / "versions").glob("000[2-9]_*.py")]:
         f.unlink()
     db = tmp_path / "store.sqlite"
     url = f"sqlite:///{db}"

@@ -30,6 +30,7 @@ from ._protocol import ResultStore
 from ._records import (
     STATUSES,
     ArtefactRow,
+    FitRecord,
     ResultRow,
     RunRecord,
     RunStatus,
@@ -46,6 +47,7 @@ __all__ = [
     "STORE_ENV",
     "WORKSPACE_ENV",
     "ArtefactRow",
+    "FitRecord",
     "ResultRow",
     "ResultStore",
     "RunRecord",

@@ -51,7 +51,7 @@ _log = get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The head revision of the migrations shipped with this synth-audit (a test keeps it in step).
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 _STORE_TABLES = frozenset({"studies", "runs", "results", "artefacts"})
 # Any constant works; it only has to be the same in every process that migrates a store.

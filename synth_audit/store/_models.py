@@ -34,7 +34,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ArtefactModel", "Base", "ResultModel", "RunModel", "StudyModel", "UTCDateTime"]
+__all__ = [
+    "ArtefactModel",
+    "Base",
+    "FitModel",
+    "ResultModel",
+    "RunModel",
+    "StudyModel",
+    "UTCDateTime",
+]
 
 # Deterministic constraint names, so that later migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -141,4 +149,27 @@ class ArtefactModel(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     n_rows: Mapped[int | None] = mapped_column(BigInteger)
     bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FitModel(Base):
+    """The fit cache: one sample of one fit (recipe, training subset, seeds), a Parquet file.
+
+    Not tied to a run: a fit is reused by every run (and study) that asks for the same key.
+    """
+
+    __tablename__ = "fits"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipe_json: Mapped[str] = mapped_column(Text)
+    subset_hash: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    sample_seed: Mapped[int] = mapped_column(BigInteger)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_rows: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    fit_seconds: Mapped[float | None] = mapped_column(Float)
+    sample_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 __all__ = [
     "STATUSES",
     "ArtefactRow",
+    "FitRecord",
     "ResultRow",
     "RunRecord",
     "RunStatus",
@@ -272,3 +273,44 @@ class ArtefactRow:
             n_rows=None if n_rows is None else int(n_rows),
             created_at=_parse_dt(data.get("created_at")),
         )
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """One cached fit (table ``fits``): the sample of a fit of ``recipe`` on a training subset.
+
+    ``key`` is the fit task's key (SHA-256 of recipe, subset hash and seeds); ``path`` is relative
+    to the store's ``artefact_root`` (under ``fits/``) and ``sha256`` is checked on every read.
+    ``worker_id`` (``host:pid``) and the timings say where and how long the fit ran.
+    """
+
+    key: str
+    recipe: Mapping[str, Any]
+    subset_hash: str
+    seed: int
+    sample_seed: int
+    path: str
+    sha256: str
+    n_rows: int
+    bytes: int
+    worker_id: str | None = None
+    fit_seconds: float | None = None
+    sample_seconds: float | None = None
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "recipe": dict(self.recipe),
+            "subset_hash": self.subset_hash,
+            "seed": self.seed,
+            "sample_seed": self.sample_seed,
+            "path": self.path,
+            "sha256": self.sha256,
+            "n_rows": self.n_rows,
+            "bytes": self.bytes,
+            "worker_id": self.worker_id,
+            "fit_seconds": self.fit_seconds,
+            "sample_seconds": self.sample_seconds,
+            "created_at": None if self.created_at is None else self.created_at.isoformat(),
+        }

@@ -39,10 +39,11 @@ from synth_audit.errors import StoreError, format_names
 
 from ._engine import WRITE_OPTION, ResolvedURL, create_store_engine, resolve_url
 from ._migrate import check_schema, read_schema_state, upgrade_schema
-from ._models import ArtefactModel, ResultModel, RunModel, StudyModel
+from ._models import ArtefactModel, FitModel, ResultModel, RunModel, StudyModel
 from ._records import (
     STATUSES,
     ArtefactRow,
+    FitRecord,
     ResultRow,
     RunRecord,
     RunStatus,
@@ -62,6 +63,7 @@ _NAME_MAX = 200
 _HASH_CHUNK = 1 << 20
 _RUN_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
 _MAX_CANDIDATES = 10
+_FIT_KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _now() -> datetime:
@@ -1037,6 +1039,162 @@ class Store:
         except Exception as exc:  # pyarrow raises several types for unreadable files
             raise StoreError(f"Cannot read the artefact file {path} as Parquet: {exc}.") from None
 
+    # ------------------------------------------------------------------ fit cache
+    @staticmethod
+    def _check_fit_key(key: object) -> str:
+        if not isinstance(key, str) or not _FIT_KEY_RE.match(key):
+            raise StoreError(
+                f"A fit key is the 64 hex digits of a SHA-256 (FitTask.key()). Got {key!r}."
+            )
+        return key
+
+    def get_fit(self, key: str) -> FitRecord | None:
+        """The cached fit with this key, or None (the file itself is checked by :meth:`read_fit`)."""
+        key = self._check_fit_key(key)
+        with self._session(write=False) as s:
+            row = s.get(FitModel, key)
+            return None if row is None else _to_fit(row)
+
+    def list_fits(self, keys: Sequence[str] | None = None) -> list[FitRecord]:
+        """Cached fits (those with ``keys``, or all), oldest first."""
+        with self._session(write=False) as s:
+            q = select(FitModel).order_by(FitModel.created_at, FitModel.key)
+            if keys is not None:
+                q = q.where(FitModel.key.in_([self._check_fit_key(k) for k in keys]))
+            return [_to_fit(r) for r in s.scalars(q)]
+
+    def _fit_file_ok(self, rec: FitRecord) -> bool:
+        path = self._resolve_artefact_path(rec.path)
+        return path.is_file() and _sha256_of(path) == rec.sha256
+
+    def put_fit(
+        self,
+        key: str,
+        *,
+        recipe: Mapping[str, Any],
+        subset_hash: str,
+        seed: int,
+        sample_seed: int,
+        sample: pd.DataFrame,
+        worker_id: str | None = None,
+        fit_seconds: float | None = None,
+        sample_seconds: float | None = None,
+    ) -> FitRecord:
+        """Cache ``sample`` (the output of fit task ``key``) as Parquet under ``fits/``; return its row.
+
+        The first writer of a key wins: when the key is cached already (its file intact), the
+        existing row is returned and ``sample`` is dropped, so two workers that fit the same task
+        at once leave one entry. An entry whose file is missing or modified is replaced.
+        """
+        key = self._check_fit_key(key)
+        existing = self.get_fit(key)
+        if existing is not None and self._fit_file_ok(existing):
+            return existing
+        rel = f"fits/{key[:2]}/{key}.{uuid.uuid4().hex[:12]}.parquet"
+        target = self._resolve_artefact_path(rel)
+        sha, size = _write_parquet(target, sample)
+        row = FitModel(
+            key=key,
+            recipe_json=_dumps(recipe, "recipe"),
+            subset_hash=str(subset_hash),
+            seed=int(seed),
+            sample_seed=int(sample_seed),
+            path=rel,
+            sha256=sha,
+            n_rows=len(sample),
+            bytes=size,
+            worker_id=worker_id,
+            fit_seconds=_clean_float(fit_seconds, "fit_seconds"),
+            sample_seconds=_clean_float(sample_seconds, "sample_seconds"),
+            created_at=_now(),
+        )
+        try:
+            with self._session(write=True) as s:
+                old = s.get(FitModel, key)
+                if old is not None:
+                    if existing is None or old.sha256 != existing.sha256:
+                        # Another worker cached it in the meantime: keep theirs.
+                        target.unlink(missing_ok=True)
+                        return _to_fit(old)
+                    s.delete(old)  # the broken entry this call found
+                    s.flush()
+                s.add(row)
+        except IntegrityError:
+            target.unlink(missing_ok=True)
+            won = self.get_fit(key)
+            if won is None:  # pragma: no cover - a delete between the two statements
+                raise
+            return won
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        if existing is not None and existing.path != rel:
+            with suppress(OSError, StoreError):
+                self._resolve_artefact_path(existing.path).unlink(missing_ok=True)
+        return _to_fit(row)
+
+    def read_fit(self, key: str) -> pd.DataFrame:
+        """The cached sample of fit ``key``, after checking its SHA-256; StoreError if absent."""
+        import pandas as pd
+
+        rec = self.get_fit(key)
+        if rec is None:
+            raise StoreError(f"The fit {key} is not in the fit cache of the store {self.url}.")
+        path = self._resolve_artefact_path(rec.path)
+        if not path.is_file():
+            raise StoreError(
+                f"The cached fit file {path} (fit {key}) is missing; the fit is redone when a "
+                "study needs it again."
+            )
+        actual = _sha256_of(path)
+        if actual != rec.sha256:
+            raise StoreError(
+                f"The cached fit file {path} (fit {key}) does not match the SHA-256 recorded when "
+                f"it was written (recorded {rec.sha256}, found {actual}): it was modified or "
+                "corrupted. The fit is redone when a study needs it again."
+            )
+        try:
+            return pd.read_parquet(path, engine="pyarrow")
+        except Exception as exc:  # pyarrow raises several types for unreadable files
+            raise StoreError(f"Cannot read the cached fit file {path} as Parquet: {exc}.") from None
+
+
+def _to_fit(row: FitModel) -> FitRecord:
+    return FitRecord(
+        key=row.key,
+        recipe=_loads(row.recipe_json),
+        subset_hash=row.subset_hash,
+        seed=int(row.seed),
+        sample_seed=int(row.sample_seed),
+        path=row.path,
+        sha256=row.sha256,
+        n_rows=int(row.n_rows),
+        bytes=int(row.bytes),
+        worker_id=row.worker_id,
+        fit_seconds=row.fit_seconds,
+        sample_seconds=row.sample_seconds,
+        created_at=row.created_at,
+    )
+
+
+def _write_parquet(target: Path, df: pd.DataFrame) -> tuple[str, int]:
+    """Write ``df`` as Parquet to ``target`` atomically (temporary name, fsync, rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            df.to_parquet(fh, engine="pyarrow")
+            fh.flush()
+            os.fsync(fh.fileno())
+        sha = _sha256_of(tmp)
+        size = tmp.stat().st_size
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+    return sha, size
+
 
 def _rerun_hint(run_id: str) -> str:
     return (
@@ -1046,8 +1204,20 @@ def _rerun_hint(run_id: str) -> str:
     )
 
 
+_reopened: dict[tuple[str, str, str | None], Store] = {}
+_reopened_lock = threading.Lock()
+
+
 def _reopen(url: str, workspace: str, script_location: Path | None) -> Store:
-    return open_store(url, workspace=Path(workspace), _script_location=script_location)
+    """Unpickle a store: one :class:`Store` per store and process, so that a worker running many
+    small tasks (fit tasks, runs) opens and checks each store once, not once per task."""
+    cache_key = (url, workspace, None if script_location is None else str(script_location))
+    with _reopened_lock:
+        store = _reopened.get(cache_key)
+        if store is None:
+            store = open_store(url, workspace=Path(workspace), _script_location=script_location)
+            _reopened[cache_key] = store
+        return store
 
 
 def _connect_error(resolved: ResolvedURL, exc: BaseException) -> StoreError:
