@@ -133,6 +133,21 @@ class BaseGenerator:
     needs_holdout: ClassVar[bool] = False
     has_epsilon: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
+    #: Parameters the tuning form shows first, in this order (the rest go under "more parameters").
+    primary_params: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "n_iter",
+        "batch_size",
+        "epsilon",
+        "delta",
+        "fraction",
+        "default_distribution",
+        "k",
+        "n_bins",
+        "plugin",
+    )
+    #: Parameters the tuning form does not offer: where the generator runs, not what it learns.
+    runtime_params: ClassVar[frozenset[str]] = frozenset({"n_threads", "enable_gpu", "device"})
 
     layout_: TableLayout
     schema_: Schema

@@ -5,7 +5,7 @@ frontier as the study's earlier runs and is evaluated in exactly the same way.""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,23 +17,6 @@ from synth_audit.service.evaluations import Submission, _add_or_reuse
 if TYPE_CHECKING:
     from synth_audit.store import Store
     from synth_audit.study.spec import StudySpec
-
-
-# Parameters the tuning form does not offer: where a generator runs, not what it learns.
-_RUNTIME_PARAMS = frozenset({"n_threads", "enable_gpu", "device"})
-# Parameters shown first (the rest go under "more parameters").
-_PRIMARY_PARAMS = (
-    "epochs",
-    "n_iter",
-    "batch_size",
-    "epsilon",
-    "delta",
-    "fraction",
-    "default_distribution",
-    "k",
-    "n_bins",
-    "plugin",
-)
 
 
 def tuning_datasets() -> list[str]:
@@ -92,13 +75,34 @@ def generator_choices() -> dict[str, dict[str, Any]]:
     }
 
 
-def _field_for(name: str, default: Any, constraints: Sequence[Any]) -> ParamField | None:
-    from generators._params import Interval, Options, TypeIs
+def _tuning_hints(generator: str, factory: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The generator's ``primary_params`` (shown first, in order) and ``runtime_params`` (not
+    offered); a factory that declares none gets :class:`~generators.base.BaseGenerator`'s."""
+    from generators.base import BaseGenerator
+
+    hints: list[Any] = []
+    for attr in ("primary_params", "runtime_params"):
+        value = getattr(factory, attr, getattr(BaseGenerator, attr))
+        if isinstance(value, str):
+            value = (value,)
+        if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                f"The generator {generator!r} declares {attr} = {value!r}; it must be a tuple of "
+                "parameter names (str). Fix the generator class, or remove the attribute to use "
+                "the defaults."
+            )
+        hints.append(tuple(value))
+    return hints[0], frozenset(hints[1])
+
+
+def _field_for(
+    name: str, default: Any, constraints: Sequence[Any], *, primary: bool = False
+) -> ParamField | None:
+    from synth_audit.validation import Interval, Options, TypeIs
 
     optional = any(isinstance(c, TypeIs) and type(None) in c.types for c in constraints)
     interval = next((c for c in constraints if isinstance(c, Interval)), None)
     options = next((c for c in constraints if isinstance(c, Options)), None)
-    primary = name in _PRIMARY_PARAMS
     if options is not None:
         return ParamField(name, "choice", default, options=tuple(options.values), primary=primary)
     if isinstance(default, bool):
@@ -126,12 +130,17 @@ def _field_for(name: str, default: Any, constraints: Sequence[Any]) -> ParamFiel
 def generator_param_fields(generator: str, *, dataset: str | None = None) -> list[ParamField]:
     """The parameters the tuning form offers for ``generator``, primary ones first.
 
+    The generator declares which are primary (``primary_params``, in display order) and which are
+    about where it runs rather than what it learns (``runtime_params``, not offered); see
+    :class:`generators.base.BaseGenerator` for the defaults.
+
     Defaults are the generator's own, replaced by the values the dataset's study.toml gives for this
     generator (e.g. ``epochs = 30`` for the demo's CTGAN), so a first run finishes in reasonable time.
     """
     from generators.registry import generator_factory
 
     factory = generator_factory(generator)
+    primary, runtime = _tuning_hints(generator, factory)
     constraints: Mapping[str, Sequence[Any]] = getattr(factory, "_parameter_constraints", {}) or {}
     try:
         sig = inspect.signature(factory)
@@ -145,16 +154,16 @@ def generator_param_fields(generator: str, *, dataset: str | None = None) -> lis
                 break
     fields = []
     for p in sig.parameters.values():
-        if p.kind not in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) or p.name in _RUNTIME_PARAMS:
+        if p.kind not in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) or p.name in runtime:
             continue
         default = None if p.default is inspect.Parameter.empty else p.default
-        f = _field_for(p.name, default, constraints.get(p.name, ()))
+        f = _field_for(p.name, default, constraints.get(p.name, ()), primary=p.name in primary)
         if f is None:
             continue
         if p.name in study_params:
             f = ParamField(**{**f.__dict__, "default": study_params[p.name]})
         fields.append(f)
-    order = {n: i for i, n in enumerate(_PRIMARY_PARAMS)}
+    order = {n: i for i, n in enumerate(primary)}
     fields.sort(key=lambda f: (not f.primary, order.get(f.name, 99)))
     return fields
 
