@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from synth_audit.errors import ConfigError
+from synth_audit.report.wording import fmt_pct
 from synth_audit.results import UNMEASURABLE, AttackResult, AuditWarning
 from synth_audit.stats import SuccessRate, residual_risk, wilson_rate
 
@@ -122,8 +123,8 @@ def sanity_warnings(
         out.append(
             AuditWarning(
                 "not_better_than_baseline",
-                f"The attack (success rate {attack.value:.3f}) is no better than the naive baseline "
-                f"({baseline.value:.3f}): the release gives this attacker no usable signal, or the attack "
+                f"The attack (success rate {fmt_pct(attack.value)}) is no better than the naive "
+                f"baseline ({fmt_pct(baseline.value)}): the release gives this attacker no usable signal, or the attack "
                 f"is too weak to measure risk here. The risk figure cannot be read as evidence of safety.",
             )
         )
@@ -135,8 +136,8 @@ def sanity_warnings(
         out.append(
             AuditWarning(
                 "control_above_attack",
-                f"The control attack ({control.value:.3f}) succeeds clearly more often than the attack on "
-                f"training records ({attack.value:.3f}); check that control and train come from the same "
+                f"The control attack ({fmt_pct(control.value)}) succeeds clearly more often than the "
+                f"attack on training records ({fmt_pct(attack.value)}); check that control and train come from the same "
                 f"population.",
             )
         )
