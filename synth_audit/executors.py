@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
@@ -46,6 +46,7 @@ __all__ = [
     "limit_threads",
     "make_executor",
     "single_threaded",
+    "with_resources",
 ]
 
 _log = get_logger(__name__)
@@ -215,6 +216,8 @@ def _dask(address: str | None, max_workers: int | None, timeout_s: float) -> Ite
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
                 env={var: "1" for var in THREAD_ENV_VARS},
+                # One thread per worker, declared, so that tasks can ask for it (fit tasks do).
+                resources={"threads": 1},
             )
         target: Any = cluster
     else:
@@ -241,6 +244,32 @@ def _dask(address: str | None, max_workers: int | None, timeout_s: float) -> Ite
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def with_resources(executor: Executor, resources: Mapping[str, float]) -> Executor:
+    """``executor``, submitting with Dask ``resources=`` where that is supported.
+
+    On a Dask client executor whose cluster has a worker that declares every resource asked for
+    with a non-zero amount (``{"threads": 1, "gpus": 0}`` asks for threads only), an executor on
+    the same client whose tasks carry those resources; otherwise ``executor`` itself (a local pool,
+    inline, or Dask workers that declare nothing: restricting tasks to resources no worker has
+    would leave them waiting forever).
+    """
+    wanted = {str(k): float(v) for k, v in resources.items() if v}
+    client = getattr(executor, "_client", None)
+    if not wanted or client is None or type(executor).__module__ != "distributed.cfexecutor":
+        return executor
+    try:
+        workers = client.scheduler_info().get("workers", {}).values()
+        declared = [dict(w.get("resources") or {}) for w in workers]
+    except Exception:  # an old or unreachable scheduler: submit as before
+        _log.debug("could not read the Dask workers' resources", exc_info=True)
+        return executor
+    if not any(all(d.get(k, 0) >= v for k, v in wanted.items()) for d in declared):
+        return executor
+    kwargs = dict(getattr(executor, "_kwargs", {}))
+    kwargs["resources"] = wanted
+    return type(executor)(client, **kwargs)  # type: ignore[call-arg]
 
 
 def _parse(spec: str | None) -> tuple[str, str | None]:

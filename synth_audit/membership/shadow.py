@@ -52,7 +52,7 @@ import dataclasses
 import math
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -80,10 +80,13 @@ __all__ = [
     "FittedFeaturizer",
     "FittedTargetFeaturizer",
     "ShadowAttackRun",
+    "ShadowFit",
     "ShadowTask",
     "ShadowTaskResult",
     "ShadowTimings",
     "TargetFeaturizer",
+    "fit_and_sample",
+    "plan_shadow_fits",
     "run_shadow_attack",
     "run_shadow_task",
     "shadow_attack",
@@ -298,6 +301,27 @@ def _clone(generator: Any) -> Any:
     return clone(generator)
 
 
+def _fit_sample(
+    generator: Any,
+    train: pd.DataFrame,
+    schema: Schema,
+    holdout: pd.DataFrame | None,
+    n: int,
+    fit_seed: int,
+    sample_seed: int,
+) -> tuple[pd.DataFrame, float, float]:
+    """Fit a clone of ``generator`` and sample ``n`` records (call inside :func:`_one_thread`)."""
+    gen = _clone(generator)
+    params = gen.get_params() if hasattr(gen, "get_params") else {}
+    if "n_threads" in params and params["n_threads"] is None:
+        gen.set_params(n_threads=1)
+    t0 = time.perf_counter()
+    gen.fit(train, schema=schema, random_state=fit_seed, holdout=holdout)
+    t1 = time.perf_counter()
+    synthetic = gen.sample(n, random_state=sample_seed)
+    return synthetic, t1 - t0, time.perf_counter() - t1
+
+
 def run_shadow_task(task: ShadowTask) -> ShadowTaskResult:
     """Fit a clone of the generator, sample ``synth_size`` records, featurise them against the target.
 
@@ -306,25 +330,78 @@ def run_shadow_task(task: ShadowTask) -> ShadowTaskResult:
     start = time.perf_counter()
     cpu_start = time.process_time()
     with _one_thread():
-        gen = _clone(task.generator)
-        params = gen.get_params() if hasattr(gen, "get_params") else {}
-        if "n_threads" in params and params["n_threads"] is None:
-            gen.set_params(n_threads=1)
-        t0 = time.perf_counter()
-        gen.fit(task.train, schema=task.schema, random_state=task.fit_seed, holdout=task.holdout)
-        t1 = time.perf_counter()
-        synthetic = gen.sample(task.synth_size, random_state=task.sample_seed)
+        synthetic, fit_s, sample_s = _fit_sample(
+            task.generator,
+            task.train,
+            task.schema,
+            task.holdout,
+            task.synth_size,
+            task.fit_seed,
+            task.sample_seed,
+        )
         t2 = time.perf_counter()
         features = task.featurizer.transform(synthetic, task.target)
         t3 = time.perf_counter()
     return ShadowTaskResult(
         features=features,
-        fit_seconds=t1 - t0,
-        sample_seconds=t2 - t1,
+        fit_seconds=fit_s,
+        sample_seconds=sample_s,
         featurize_seconds=t3 - t2,
         task_seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu_start,
     )
+
+
+@dataclass(frozen=True)
+class ShadowFit:
+    """One generator fit the attack needs, without featurising: what a fit cache stores.
+
+    A clone of ``generator`` is fitted on ``train`` (and ``holdout`` for a generator that needs
+    one) with ``fit_seed``, and ``n_samples`` records are sampled with ``sample_seed``. ``target``
+    (its row label), ``phase`` ("shadow" or "eval"), ``index`` and ``member`` say where the fit
+    belongs in the attack; they are not part of what is fitted. Picklable.
+    """
+
+    generator: Any
+    train: pd.DataFrame = field(repr=False)
+    schema: Schema = field(repr=False)
+    n_samples: int
+    fit_seed: int
+    sample_seed: int
+    holdout: pd.DataFrame | None = field(default=None, repr=False)
+    target: str = ""
+    phase: str = "shadow"
+    index: int = 0
+    member: bool = False
+
+
+@dataclass(frozen=True)
+class FitOutput:
+    """The sample of one :class:`ShadowFit` and the seconds its fit and sampling took."""
+
+    sample: pd.DataFrame
+    fit_seconds: float = 0.0
+    sample_seconds: float = 0.0
+
+
+def fit_and_sample(fit: ShadowFit) -> FitOutput:
+    """Run one :class:`ShadowFit` here: one thread for BLAS/OpenMP/torch, as in the shadow tasks."""
+    with _one_thread():
+        sample, fit_s, sample_s = _fit_sample(
+            fit.generator,
+            fit.train,
+            fit.schema,
+            fit.holdout,
+            fit.n_samples,
+            fit.fit_seed,
+            fit.sample_seed,
+        )
+    return FitOutput(sample=sample, fit_seconds=fit_s, sample_seconds=sample_s)
+
+
+#: What :func:`run_shadow_attack` calls with every fit of its plan, in plan order, when given:
+#: it returns each fit's sample (a DataFrame, or a :class:`FitOutput` with timings), same order.
+SamplesFn = Callable[[Sequence[ShadowFit]], Sequence["pd.DataFrame | FitOutput"]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -477,45 +554,53 @@ def _submit(
         raise
 
 
-def run_shadow_attack(
+@dataclass
+class _Plan:
+    """Everything the attack decides before any fit: pools, the fits, classifier seeds."""
+
+    owner: str
+    template: Any
+    used: Schema
+    frames: dict[str, pd.DataFrame]
+    shadow_pool: pd.DataFrame
+    eval_pool: pd.DataFrame
+    split: str
+    dropped: int
+    entropy: int
+    n_shadow: int
+    n_eval: int
+    train_size: int
+    synth_size: int
+    fits: list[ShadowFit]
+    target_frames: list[pd.DataFrame]
+    clf_seeds: list[int]
+    target_ids: list[Any]
+
+
+def _plan(
     *,
     generator: Any,
     reference: pd.DataFrame,
     targets: pd.DataFrame,
-    schema: Schema | None = None,
-    n_shadow: int = 20,
-    train_size: int = 500,
-    synth_size: int | None = None,
-    n_eval: int = 10,
-    eval_population: pd.DataFrame | None = None,
-    classifier: Classifier = "rf",
-    featurizer: Featurizer | None = None,
-    executor: Executor | None = None,
-    random_state: int | None = None,
-    confidence_level: float = 0.95,
-    progress: ProgressCallback | None = None,
-) -> ShadowAttackRun:
-    """Shadow-modelling attack with its features and timings; see :func:`shadow_attack`."""
-    wall_start = time.perf_counter()
-    owner = "shadow_attack"
+    schema: Schema | None,
+    n_shadow: int,
+    train_size: int,
+    synth_size: int | None,
+    n_eval: int,
+    eval_population: pd.DataFrame | None,
+    random_state: int | None,
+    owner: str = "shadow_attack",
+    check_extra: Callable[[], None] | None = None,
+) -> _Plan:
     seed = check_seed(random_state, owner)
     n_shadow = check_int(n_shadow, "n_shadow", owner, 4)
     n_eval = check_int(n_eval, "n_eval", owner, 2)
     train_size = check_int(train_size, "train_size", owner, 2)
     synth_size = train_size if synth_size is None else check_int(synth_size, "synth_size", owner, 1)
-    if classifier not in CLASSIFIERS:
-        raise ConfigError(
-            f"The 'classifier' parameter of {owner} must be one of 'rf', 'logistic'. "
-            f"Got {classifier!r}."
-        )
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise ConfigError(
-            f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor (or "
-            f"None to run inline). Got {type(executor).__name__}."
-        )
+    if check_extra is not None:
+        check_extra()
     template = _resolve_generator(generator, owner)
     needs_holdout = bool(getattr(template, "needs_holdout", False))
-    featurizer = TargetFeaturizer() if featurizer is None else featurizer
     check_frame(reference, "reference", owner, min_rows=2)
     check_frame(targets, "targets", owner)
     raw = {"reference": reference, "targets": targets}
@@ -563,15 +648,13 @@ def run_shadow_attack(
             "removed). Lower train_size or pass a larger reference / eval_population."
         )
 
-    fitted = featurizer.fit(pd.concat([shadow_pool, frames["targets"]], ignore_index=True), used)
-    names = tuple(fitted.feature_names())
-
     target_ids = _index_labels(targets)
-    tasks: list[ShadowTask] = []
-    plan: list[tuple[int, str, int, bool]] = []  # (target, phase, j, member)
+    fits: list[ShadowFit] = []
+    target_frames: list[pd.DataFrame] = []
     clf_seeds: list[int] = []
     for ti, tss in enumerate(target_ss):
         target = frames["targets"].iloc[[ti]].reset_index(drop=True)
+        target_frames.append(target)
         children = tss.spawn(n_shadow + n_eval + 1)
         clf_seeds.append(int(children[-1].generate_state(1)[0]))
         for j, css in enumerate(children[:-1]):
@@ -580,23 +663,201 @@ def run_shadow_attack(
             draw_s, fit_s, sample_s = (int(x) for x in css.generate_state(3))
             pool = shadow_pool if phase == "shadow" else eval_pool
             train, holdout = _draw(pool, target, member, train_size, needs_holdout, draw_s)
-            tasks.append(
-                ShadowTask(
+            fits.append(
+                ShadowFit(
                     generator=template,
                     train=train,
-                    target=target,
                     schema=used,
-                    featurizer=fitted,
-                    synth_size=synth_size,
+                    n_samples=synth_size,
                     fit_seed=fit_s,
                     sample_seed=sample_s,
                     holdout=holdout,
+                    target=str(target_ids[ti]),
+                    phase=phase,
+                    index=jj,
+                    member=member,
                 )
             )
-            plan.append((ti, phase, jj, member))
+    return _Plan(
+        owner=owner,
+        template=template,
+        used=used,
+        frames=frames,
+        shadow_pool=shadow_pool,
+        eval_pool=eval_pool,
+        split=split,
+        dropped=dropped,
+        entropy=entropy,
+        n_shadow=n_shadow,
+        n_eval=n_eval,
+        train_size=train_size,
+        synth_size=synth_size,
+        fits=fits,
+        target_frames=target_frames,
+        clf_seeds=clf_seeds,
+        target_ids=target_ids,
+    )
+
+
+def plan_shadow_fits(
+    *,
+    generator: Any,
+    reference: pd.DataFrame,
+    targets: pd.DataFrame,
+    schema: Schema | None = None,
+    n_shadow: int = 20,
+    train_size: int = 500,
+    synth_size: int | None = None,
+    n_eval: int = 10,
+    eval_population: pd.DataFrame | None = None,
+    random_state: int | None = None,
+) -> list[ShadowFit]:
+    """The fits :func:`shadow_attack` with these arguments makes, in its order, without making them.
+
+    ``n_targets × (n_shadow + n_eval)`` :class:`ShadowFit` objects: per target, its shadow fits
+    then its evaluation fits, half of each with the target in the training set. Same seeds, same
+    training sets as the attack. Hand them to a fit cache (``synth_audit.study.fits``) and give the
+    attack a ``samples`` function that reads them back.
+    """
+    return _plan(
+        generator=generator,
+        reference=reference,
+        targets=targets,
+        schema=schema,
+        n_shadow=n_shadow,
+        train_size=train_size,
+        synth_size=synth_size,
+        n_eval=n_eval,
+        eval_population=eval_population,
+        random_state=random_state,
+    ).fits
+
+
+def _featurize_samples(
+    plan: _Plan,
+    fitted: FittedFeaturizer,
+    samples: SamplesFn,
+    progress: ProgressCallback | None,
+) -> list[ShadowTaskResult]:
+    outputs = list(samples(plan.fits))
+    if len(outputs) != len(plan.fits):
+        raise ConfigError(
+            f"The 'samples' function given to {plan.owner} returned {len(outputs)} sample(s) for "
+            f"{len(plan.fits)} fits; it must return one per fit, in order."
+        )
+    fits_per_target = plan.n_shadow + plan.n_eval
+    results: list[ShadowTaskResult] = []
+    for i, out in enumerate(outputs):
+        start = time.perf_counter()
+        cpu = time.process_time()
+        sample = out.sample if isinstance(out, FitOutput) else out
+        if not isinstance(sample, pd.DataFrame):
+            raise ConfigError(
+                f"The 'samples' function given to {plan.owner} must return DataFrames (or "
+                f"FitOutput). Item {i} is a {type(sample).__name__}."
+            )
+        features = fitted.transform(sample, plan.target_frames[i // fits_per_target])
+        took = time.perf_counter() - start
+        results.append(
+            ShadowTaskResult(
+                features=features,
+                fit_seconds=out.fit_seconds if isinstance(out, FitOutput) else 0.0,
+                sample_seconds=out.sample_seconds if isinstance(out, FitOutput) else 0.0,
+                featurize_seconds=took,
+                task_seconds=took,
+                cpu_seconds=time.process_time() - cpu,
+            )
+        )
+        if progress is not None:
+            progress("shadow releases", i + 1, len(outputs))
+    return results
+
+
+def run_shadow_attack(
+    *,
+    generator: Any,
+    reference: pd.DataFrame,
+    targets: pd.DataFrame,
+    schema: Schema | None = None,
+    n_shadow: int = 20,
+    train_size: int = 500,
+    synth_size: int | None = None,
+    n_eval: int = 10,
+    eval_population: pd.DataFrame | None = None,
+    classifier: Classifier = "rf",
+    featurizer: Featurizer | None = None,
+    executor: Executor | None = None,
+    random_state: int | None = None,
+    confidence_level: float = 0.95,
+    progress: ProgressCallback | None = None,
+    samples: SamplesFn | None = None,
+) -> ShadowAttackRun:
+    """Shadow-modelling attack with its features and timings; see :func:`shadow_attack`."""
+    wall_start = time.perf_counter()
+    owner = "shadow_attack"
+
+    def check_extra() -> None:
+        if classifier not in CLASSIFIERS:
+            raise ConfigError(
+                f"The 'classifier' parameter of {owner} must be one of 'rf', 'logistic'. "
+                f"Got {classifier!r}."
+            )
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise ConfigError(
+                f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor (or "
+                f"None to run inline). Got {type(executor).__name__}."
+            )
+        if samples is not None and not callable(samples):
+            raise ConfigError(
+                f"The 'samples' parameter of {owner} must be a function of the list of fits "
+                f"(see plan_shadow_fits) or None. Got {type(samples).__name__}."
+            )
+
+    plan = _plan(
+        generator=generator,
+        reference=reference,
+        targets=targets,
+        schema=schema,
+        n_shadow=n_shadow,
+        train_size=train_size,
+        synth_size=synth_size,
+        n_eval=n_eval,
+        eval_population=eval_population,
+        random_state=random_state,
+        owner=owner,
+        check_extra=check_extra,
+    )
+    featurizer = TargetFeaturizer() if featurizer is None else featurizer
+    template, frames, used = plan.template, plan.frames, plan.used
+    shadow_pool, eval_pool = plan.shadow_pool, plan.eval_pool
+    n_shadow, n_eval = plan.n_shadow, plan.n_eval
+    fitted = featurizer.fit(pd.concat([shadow_pool, frames["targets"]], ignore_index=True), used)
+    names = tuple(fitted.feature_names())
+    target_ids = plan.target_ids
+    clf_seeds = plan.clf_seeds
+    plan_rows = [
+        (i // (n_shadow + n_eval), f.phase, f.index, f.member) for i, f in enumerate(plan.fits)
+    ]
     prepare_seconds = time.perf_counter() - wall_start
 
-    results = _submit(tasks, executor, progress)
+    if samples is not None:
+        results = _featurize_samples(plan, fitted, samples, progress)
+    else:
+        tasks = [
+            ShadowTask(
+                generator=f.generator,
+                train=f.train,
+                target=plan.target_frames[plan_rows[i][0]],
+                schema=f.schema,
+                featurizer=fitted,
+                synth_size=f.n_samples,
+                fit_seed=f.fit_seed,
+                sample_seed=f.sample_seed,
+                holdout=f.holdout,
+            )
+            for i, f in enumerate(plan.fits)
+        ]
+        results = _submit(tasks, executor, progress)
 
     clf_start = time.perf_counter()
     shadow_x: dict[str, np.ndarray] = {}
@@ -608,7 +869,7 @@ def run_shadow_attack(
     ids: list[str] = []
     per_target: list[dict[str, Any]] = []
     for ti in range(len(targets)):
-        rows = [(p, r) for p, r in zip(plan, results, strict=True) if p[0] == ti]
+        rows = [(p, r) for p, r in zip(plan_rows, results, strict=True) if p[0] == ti]
         xs = np.vstack([r.features for p, r in rows if p[1] == "shadow"])
         ys = np.array([int(p[3]) for p, _ in rows if p[1] == "shadow"])
         xe = np.vstack([r.features for p, r in rows if p[1] == "eval"])
@@ -632,8 +893,8 @@ def run_shadow_attack(
         "n_targets": len(targets),
         "n_shadow": n_shadow,
         "n_eval": n_eval,
-        "train_size": train_size,
-        "synth_size": synth_size,
+        "train_size": plan.train_size,
+        "synth_size": plan.synth_size,
         "classifier": classifier,
         "featurizer": _plain(
             dataclasses.asdict(featurizer)  # type: ignore[call-overload]
@@ -642,10 +903,10 @@ def run_shadow_attack(
         ),
         "featurizer_class": type(featurizer).__name__,
         "features": list(names),
-        "pools": split,
+        "pools": plan.split,
         "shadow_pool_rows": len(shadow_pool),
         "eval_pool_rows": len(eval_pool),
-        "dropped_target_duplicates": dropped,
+        "dropped_target_duplicates": plan.dropped,
         "seed_scheme": (
             "SeedSequence(seed).spawn(1 + n_targets): [pool split, per target]; per target "
             "spawn(n_shadow + n_eval + 1): per fit generate_state(3) = (draw, fit, sample), "
@@ -660,11 +921,11 @@ def run_shadow_attack(
         target=f"generator {gen_name}",
         record_ids=ids,
         confidence_level=confidence_level,
-        seed=entropy,
+        seed=plan.entropy,
         params=params,
     )
     timings = ShadowTimings(
-        n_fits=len(tasks),
+        n_fits=len(plan.fits),
         wall_seconds=time.perf_counter() - wall_start,
         prepare_seconds=prepare_seconds,
         fit_seconds=sum(r.fit_seconds for r in results),
@@ -674,7 +935,7 @@ def run_shadow_attack(
         classifier_seconds=classifier_seconds,
         task_cpu_seconds=sum(r.cpu_seconds for r in results),
     )
-    _log.debug("shadow attack on %s: AUC %.3f, %d fits", gen_name, result.auc, len(tasks))
+    _log.debug("shadow attack on %s: AUC %.3f, %d fits", gen_name, result.auc, len(plan.fits))
     return ShadowAttackRun(
         result=result,
         timings=timings,
@@ -703,6 +964,7 @@ def shadow_attack(
     random_state: int | None = None,
     confidence_level: float = 0.95,
     progress: ProgressCallback | None = None,
+    samples: SamplesFn | None = None,
 ) -> MembershipResult:
     """Black-box shadow-modelling membership attack on a generator (see the module docstring).
 
@@ -717,6 +979,11 @@ def shadow_attack(
     Returns one :class:`MembershipResult` over ``n_targets × n_eval`` (target, release) pairs:
     score = the classifier's P(member). The same ``random_state`` gives the same result on any
     executor. Use :func:`run_shadow_attack` for the features and timings as well.
+
+    ``samples``: instead of fitting, get every fit's sample from this function (see
+    :data:`SamplesFn`; called once with the list :func:`plan_shadow_fits` gives for the same
+    arguments, it returns the samples in that order, e.g. from a fit cache). The features,
+    classifiers and result are then computed here; the same samples give the same result.
     """
     return run_shadow_attack(
         generator=generator,
@@ -734,4 +1001,5 @@ def shadow_attack(
         random_state=random_state,
         confidence_level=confidence_level,
         progress=progress,
+        samples=samples,
     ).result

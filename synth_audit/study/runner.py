@@ -327,6 +327,49 @@ def _lost(store: Store, run_id: str, exc: BaseException) -> dict[str, Any]:
     return {"status": "failed", "error": f"the worker executing the run died ({error})"}
 
 
+def _prefit(
+    store: Store,
+    executor: Executor,
+    runs: list[RunRecord],
+    data: StudyData,
+    progress: ProgressCallback,
+) -> str | None:
+    """Run the fit tasks (shadow fits) of ``runs`` on ``executor`` into the store's fit cache.
+
+    All tasks go to the executor at once, across runs, and are waited for; cached ones are not
+    submitted. A fit that fails is left to its run (which fits it again and reports the error); a
+    run whose plan cannot be made (an unknown generator, say) fails on its own when it runs.
+    Returns why the executor broke, or None.
+    """
+    from synth_audit.study.fits import submit_fit_tasks
+    from synth_audit.study.tasks import plan_run_fits
+
+    tasks = []
+    for run in runs:
+        try:
+            tasks.extend(plan_run_fits(store, run, data))
+        except Exception:  # the run's own task reports it with the run
+            _log.debug("no fit plan for run %s", run.id, exc_info=True)
+    if not tasks:
+        return None
+    futures = submit_fit_tasks(executor, store, tasks)
+    total = len(futures)
+    done = 0
+    progress("shadow fits", done, total)
+    for fut in as_completed(list(futures)):
+        try:
+            fut.result()
+        except BrokenExecutor as exc:
+            for other in futures:
+                other.cancel()
+            return f"{type(exc).__name__}: {exc}"
+        except Exception:  # left to the run, which fits it again and reports any error
+            _log.debug("fit task %s failed", futures[fut][:12], exc_info=True)
+        done += 1
+        progress("shadow fits", done, total)
+    return None
+
+
 def _record_study(store: Store, spec: StudySpec) -> None:
     """``ensure_study``; a stored spec that differs only in generators, seeds, description, frontier
     or the data file's path (same content) is replaced, anything else is refused."""
@@ -414,6 +457,7 @@ def run_study(
     skips: dict[str, int] = {}
     broken: str | None = None
     futures: dict[Future[dict[str, Any]], str] = {}
+    prefitted: set[str] = set()
 
     def label(run_id: str) -> str:
         r = ids[run_id]
@@ -455,10 +499,16 @@ def run_study(
                     store.requeue_run(run_id)
                 outcome.requeued[run_id] = f"failed before: {rec.error}"
             to_submit.append(run_id)
-        if broken:
-            to_submit = []
         order = {run_id: i for i, run_id in enumerate(ids)}
         to_submit.sort(key=order.__getitem__)
+        unfitted = [records[i] for i in to_submit if i not in prefitted]
+        if unfitted and not broken:
+            # The fit tasks of every run about to start, across runs, before the runs: that is
+            # where a study with shadow modelling gets its parallelism.
+            prefitted.update(r.id for r in unfitted)
+            broken = _prefit(store, executor, unfitted, data, progress)
+        if broken:
+            to_submit = []
         for run_id in to_submit:
             attempted.add(run_id)
             futures[executor.submit(execute_run, store, run_id)] = run_id

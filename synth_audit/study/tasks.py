@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
 
+from synth_audit._logging import get_logger
 from synth_audit.errors import ConfigError, StoreError, format_names
 from synth_audit.store import ArtefactRow, ResultRow, RunRecord, Store
 from synth_audit.study.data import StudyData, load_study_data
@@ -45,6 +46,8 @@ __all__ = [
     "parquet_safe",
     "read_input",
 ]
+
+_log = get_logger(__name__)
 
 #: ``params["kind"]`` that release-evaluation runs carry (part of their run key; kept as is).
 RELEASE_EVALUATION = "release_evaluation"
@@ -265,7 +268,6 @@ def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
     from synth_audit import __version__
     from synth_audit.evaluate import evaluate_release
     from synth_audit.frontier import run_risk
-    from synth_audit.schema import infer_schema
     from synth_audit.targets import Capability, require
 
     assert run.study is not None
@@ -285,7 +287,7 @@ def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
     end = step("data", 0.01)
     data = load_study_data(spec)
     _check_fingerprints(run, data)
-    schema = infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
+    schema = _run_schema(spec, data)
     end()
 
     end = step("fit", 0.05)
@@ -339,7 +341,7 @@ def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
         end()
     if mem.enabled and mem.shadow is not None:
         end = step("shadow", 0.85)
-        membership["shadow"] = _shadow(spec, target, data, schema, seeds["shadow"], beat)
+        membership["shadow"] = _shadow(spec, target, data, schema, seeds["shadow"], beat, st)
         end()
     for name, res in membership.items():
         rows.extend(membership_rows(name, res))
@@ -396,6 +398,59 @@ def _seed_index(spec: StudySpec, seed: int) -> int | None:
     return None
 
 
+def _run_schema(spec: StudySpec, data: StudyData) -> Any:
+    from synth_audit.schema import infer_schema
+
+    return infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
+
+
+def _shadow_kwargs(
+    spec: StudySpec, target: Any, data: StudyData, schema: Any, seed: int
+) -> dict[str, Any]:
+    """The arguments of the run's shadow attack (and of its fit plan): the same in the runner,
+    which submits the fits, and in the run's task, which reads them from the cache."""
+    generator = getattr(target, "generator", None)
+    if generator is None:
+        raise ConfigError(
+            f"Shadow modelling re-fits a tabular generator; the {target.kind} target "
+            f"{target.info().name!r} is not one. Remove [membership.shadow] for this study."
+        )
+    sh = spec.membership.shadow
+    assert sh is not None
+    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
+    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
+    train_size = sh.resolved_train_size(spec.split)
+    return {
+        "generator": generator.__class__(**generator.get_params()),
+        "reference": data.reference,
+        "targets": data.train.iloc[np.sort(rows)],
+        "schema": schema,
+        "n_shadow": sh.n_shadow,
+        "train_size": train_size,
+        "synth_size": sh.synth_size or train_size,
+        "n_eval": sh.n_eval,
+        "random_state": attack_seed,
+    }
+
+
+def plan_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -> list[Any]:
+    """The fit tasks (:class:`~synth_audit.study.fits.FitTask`) the shadow attack of ``run``
+    needs; none when its study has no ``[membership.shadow]``. What the runner submits first."""
+    from synth_audit.membership.shadow import plan_shadow_fits
+    from synth_audit.study.fits import fit_tasks
+
+    if run.study is None:
+        return []
+    spec = _spec_of(store, run.study)
+    mem = spec.membership
+    if not (mem.enabled and mem.shadow is not None):
+        return []
+    data = load_study_data(spec) if data is None else data
+    target = make_target(run.target_kind, run.generator, run.params)
+    kwargs = _shadow_kwargs(spec, target, data, _run_schema(spec, data), _seeds(run.seed)["shadow"])
+    return fit_tasks(plan_shadow_fits(**kwargs), kind=run.target_kind)
+
+
 def _shadow(
     spec: StudySpec,
     target: Any,
@@ -403,42 +458,33 @@ def _shadow(
     schema: Any,
     seed: int,
     beat: Beat,
+    store: Store | None = None,
 ) -> MembershipResult:
     """Shadow modelling against ``n_targets`` random training records (members of the release).
 
-    The shadow fits are unfitted clones of the run's generator (the target's ``refit``).
+    The shadow fits are unfitted clones of the run's generator (the target's ``refit``). With a
+    ``store``, each fit's sample comes from its fit cache (filled by the fit tasks the runner
+    submitted before the run); a fit not cached yet is made here and cached.
     """
     from synth_audit.membership.shadow import shadow_attack
-
-    generator = getattr(target, "generator", None)
-    if generator is None:
-        raise ConfigError(
-            f"Shadow modelling re-fits a tabular generator; the {target.kind} target "
-            f"{target.info().name!r} is not one. Remove [membership.shadow] for this study."
-        )
+    from synth_audit.study.fits import cached_samples
 
     sh = spec.membership.shadow
     assert sh is not None
-    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
-    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
-    targets = data.train.iloc[np.sort(rows)]
-    train_size = sh.resolved_train_size(spec.split)
+    kwargs = _shadow_kwargs(spec, target, data, schema, seed)
 
     def progress(step: str, done: int, total: int) -> None:
         beat.update(0.85 + 0.1 * (done / max(total, 1)), f"shadow: {step}")
 
-    return shadow_attack(  # type: ignore[no-any-return]
-        generator=generator.__class__(**generator.get_params()),
-        reference=data.reference,
-        targets=targets,
-        schema=schema,
-        n_shadow=sh.n_shadow,
-        train_size=train_size,
-        synth_size=sh.synth_size or train_size,
-        n_eval=sh.n_eval,
+    samples = None if store is None else cached_samples(store, kind=target.kind)
+    result = shadow_attack(
+        **kwargs,
         classifier=sh.classifier,
         executor=None,
-        random_state=attack_seed,
         confidence_level=spec.confidence_level,
         progress=progress,
+        samples=samples,
     )
+    if samples is not None:
+        _log.debug("shadow fits: %d from the cache, %d fitted here", samples.hits, samples.fitted)
+    return result  # type: ignore[no-any-return]
