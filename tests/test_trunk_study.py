@@ -149,3 +149,13 @@ def test_a_plugin_target_joins_study_store_frontier_and_app_service(
     assert details
     listed = service.list_runs_frame(store, study="plugin").frame
     assert "echo" in set(listed.astype(str).to_numpy().ravel())
+
+
+def test_the_runs_table_names_target_kind_and_claimed_privacy(
+    studied: tuple[Store, dict[str, str]],
+) -> None:
+    store, runs = studied
+    frame = service.list_runs_frame(store, study="trunk").frame.set_index("generator")
+    assert frame.loc["privbayes", "target"] == "tabular_generator"
+    assert frame.loc["privbayes", "privacy"].startswith("ε = 1")
+    assert frame.loc["copy", "privacy"] is None

@@ -5,7 +5,7 @@ frontier."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,18 @@ def requeue(store: Store, run_id: str) -> None:
     store.requeue_run(run_id)
 
 
+def _privacy_text(target: Any) -> str | None:
+    """The formal guarantee a run's target claims ("ε = 1, δ = 1e-05"), None when none."""
+    if not isinstance(target, Mapping):
+        return None
+    from synth_audit.report.wording import privacy_claim
+
+    privacy = target.get("privacy") or {}
+    if privacy.get("epsilon") is None and privacy.get("delta") is None:
+        return None
+    return privacy_claim(privacy).split(" (")[0]
+
+
 def describe_run(run: RunRecord) -> dict[str, Any]:
     """One row of the runs table (no artefact is read)."""
     s = run.summary
@@ -127,6 +139,8 @@ def describe_run(run: RunRecord) -> dict[str, Any]:
         "study": run.study,
         "run": run_label(run),
         "generator": run.generator,
+        "target": run.target_kind,
+        "privacy": _privacy_text(s.get("target")),
         "seed": seed_text(run),
         "status": run.status,
         "progress": None if run.progress is None else float(run.progress),
@@ -157,6 +171,8 @@ _RUN_COLUMNS = [
     "study",
     "run",
     "generator",
+    "target",
+    "privacy",
     "seed",
     "status",
     "progress",
