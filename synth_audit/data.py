@@ -621,17 +621,15 @@ def _check_control(
 def split_frame(
     df: pd.DataFrame, sizes: Mapping[str, int], *, random_state: int
 ) -> dict[str, pd.DataFrame]:
-    """Disjoint random subsets of ``df`` of the given sizes (e.g. train / control / reference)."""
+    """Disjoint random subsets of ``df`` of the given sizes (e.g. train / control / reference):
+    :func:`synth_audit.datasets.split_units` over its rows (one row per person)."""
+    from synth_audit.datasets import split_units
+
     total = sum(sizes.values())
     if total > len(df):
         raise DataValidationError(
             f"The split asks for {total} rows ({', '.join(f'{k}={v}' for k, v in sizes.items())}) "
             f"but the data has {len(df)}. Reduce the sizes."
         )
-    rng = np.random.default_rng(random_state)
-    order = rng.permutation(len(df))
-    out, start = {}, 0
-    for name, n in sizes.items():
-        out[name] = df.iloc[order[start : start + n]].reset_index(drop=True)
-        start += n
-    return out
+    parts = split_units(len(df), sizes, random_state=random_state)
+    return {name: df.iloc[idx].reset_index(drop=True) for name, idx in parts.items()}
