@@ -341,3 +341,23 @@ def test_store_at_0002_is_upgraded_to_the_fit_cache_keeping_its_runs(
         assert new.get_fit(key) is not None and cached(new, key) is not None
     finally:
         new.close()
+
+
+def test_fit_tasks_declare_their_resources_to_dask(
+    randhie: dict[str, pd.DataFrame], schema: Schema, store: Store
+) -> None:
+    pytest.importorskip("distributed")
+    from synth_audit.executors import with_resources
+    from synth_audit.study.fits import submit_fit_tasks
+
+    tasks = fit_tasks(plan_shadow_fits(**_attack_kwargs(randhie, schema)))[:3]
+    with make_executor("dask://local", max_workers=1) as ex:
+        declared = with_resources(ex, FitTask.resources)
+        assert declared is not ex and declared._kwargs["resources"] == {"threads": 1.0}
+        assert with_resources(ex, {"gpus": 1}) is ex  # no worker has a GPU: not restricted
+        futures = submit_fit_tasks(ex, store, tasks)
+        assert sorted(f.result(timeout=120) for f in futures) == sorted(t.key() for t in tasks)
+    assert {r.key for r in store.list_fits()} == {t.key() for t in tasks}
+    with make_executor("inline") as ex:
+        assert with_resources(ex, FitTask.resources) is ex  # a local executor is left as is
+        assert submit_fit_tasks(ex, store, tasks) == {}  # all cached: nothing submitted
