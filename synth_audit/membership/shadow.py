@@ -32,7 +32,11 @@ top-level function of a picklable :class:`ShadowTask` (an unfitted generator, th
 the target row, the fitted featurizer, seeds) that returns a :class:`ShadowTaskResult` (a feature
 vector and timings). Tasks go to the ``executor`` given (any :class:`concurrent.futures.Executor`:
 a local process pool, or Dask's ``Client.get_executor()``); ``executor=None`` runs them inline.
-Inside a task, BLAS/OpenMP pools are limited to one thread (``threadpoolctl``), torch to one thread,
+Fits can also be made elsewhere: :func:`plan_shadow_fits` lists the attack's fits
+(:class:`ShadowFit`: training set, holdout, seeds) without making them, and ``samples=`` gives
+the attack a function that returns their samples (a study reads them from its store's fit cache,
+:mod:`synth_audit.study.fits`); the attack then only featurises and classifies. The same samples
+give the same result as fitting here. Inside a task, BLAS/OpenMP pools are limited to one thread (``threadpoolctl``), torch to one thread,
 and a generator with an ``n_threads`` parameter left at None gets ``n_threads=1``, so ``k``
 workers use ``k`` cores. Results are collected in submission order, so any executor gives the same
 numbers as inline execution.

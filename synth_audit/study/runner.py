@@ -18,7 +18,10 @@ sample, audit, membership, shadow; all are recorded in the run's summary):
 4. the release audit (:func:`synth_audit.evaluate.evaluate_release`: singling out, linkability,
    inference, DCR diagnostic, utility) with ``train``, the release and ``control``;
 5. the no-box membership attacks: members = ``train``, non-members = ``control``, the attacker's
-   population sample = ``reference``; with ``[membership.shadow]``, shadow modelling too;
+   population sample = ``reference``; with ``[membership.shadow]``, shadow modelling too, on
+   samples read from the store's fit cache (:mod:`synth_audit.study.fits`): before submitting
+   runs, :func:`run_study` submits the fit tasks of all of them to the executor (so they spread
+   over every worker) and waits for them; a run fits any that are still missing itself;
 6. per-record outcomes (artefacts ``per_record`` and ``membership_exposed``) and the report
    (artefact ``report``: one row, the report's JSON), then the results and a summary in one
    transaction (:meth:`Store.finish_run`).
