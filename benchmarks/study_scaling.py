@@ -32,6 +32,25 @@ Columns:
   together with it and with the load average printed.
 
 Every run must give the same MembershipResult (same seed); the script checks and says so.
+
+``--mode study`` (or ``all``, the default) measures what issue 8 asks for: a **study** with
+``[membership.shadow]`` (``--study-generator``, default ``gaussian_copula``; 2 targets x (6 shadow
++ 2 evaluation releases) = 16 fits per run, 2 runs) through :func:`synth_audit.study.run_study`,
+whose fit tasks go to the study executor before the runs, on ``make_executor("local")`` with 1
+and 2 workers and on ``make_executor("dask://local")`` with 1 and 2 workers (pools warmed first,
+a fresh store each). Columns:
+
+* ``fit wall``: from the start of the study's first round (planning the fits included) to the
+  last fit task done; ``fits/min`` = fits / fit wall;
+* ``speed-up``: fits/min relative to 1 worker of the same backend (target >= 1.8x at 2);
+* ``fit s``: time inside the generator's fit + sample, summed over the fit rows of the store;
+* ``overhead`` = (workers x fit wall - fit s) / (workers x fit wall): planning, hashing,
+  pickling, scheduling, Parquet writes, store rows and idle workers (target <= 5 %);
+* ``study s``: the whole ``run_study`` call (the runs' own fit, release audit and the attack's
+  featurising and classifiers come after the fits);
+* ``workers``: distinct worker processes recorded in the fit rows.
+
+The shadow results of every setting must be identical (same seeds); the script checks it.
 """
 
 from __future__ import annotations
@@ -138,6 +157,155 @@ BACKENDS: dict[str, Callable[[int], Any]] = {
 }
 
 
+STUDY_SHADOW = {"n_targets": 2, "n_shadow": 6, "n_eval": 2, "classifier": "logistic"}
+
+
+def _study_spec(tmp: Path, generator: str, train_size: int, seed: int) -> Any:
+    import tomli_w
+
+    from synth_audit.study import load_study
+
+    d = {
+        "name": "shadow-scaling",
+        "seed": seed,
+        "seeds": 2,
+        "data": {
+            "path": str(ROOT / "samples" / "randhie" / "population.csv"),
+            "group_by": "person_id",
+            "drop": ["person_id", "year"],
+        },
+        "split": {"train": 1000, "control": 300, "reference": 2 * train_size + 50, "seed": seed},
+        "generators": [{"name": generator}],
+        "columns": {"site": "categorical"},
+        "singling_out": {"n_attacks": 20, "modes": ["univariate"]},
+        "linkability": {"n_attacks": 20},
+        "inference": {"secrets": ["health"], "n_attacks": 20},
+        "utility": {"metrics": ["marginals"]},
+        "membership": {"attacks": [], "shadow": {**STUDY_SHADOW, "train_size": train_size}},
+    }
+    path = tmp / "study.toml"
+    path.write_text(tomli_w.dumps(d), encoding="utf-8")
+    return load_study(path)
+
+
+def _warm(executor: Executor, workers: int) -> None:
+    list(executor.map(_warm_worker, [1.0] * (2 * workers)))
+
+
+def run_study_setting(spec: Any, tmp: Path, backend: str, workers: int) -> dict[str, Any]:
+    """One study on a fresh store; times of the fit phase from the runner's progress calls."""
+    from synth_audit.executors import make_executor
+    from synth_audit.store import open_store
+    from synth_audit.study import run_study
+
+    marks: dict[str, float] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if step == "runs":
+            marks.setdefault("start", now)
+        elif step == "shadow fits" and done == total:
+            marks["fits_done"] = now
+
+    store = open_store(str(tmp / f"{backend.replace(' ', '_')}-{workers}.sqlite"))
+    url = "dask://local" if backend.startswith("dask") else "local"
+    t0 = time.perf_counter()
+    with make_executor(url, max_workers=workers) as executor:
+        _warm(executor, workers)
+        startup = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        out = run_study(spec, store=store, executor=executor, progress=progress)
+        study_s = time.perf_counter() - t1
+    if not out.complete:
+        raise SystemExit(f"the study failed on {backend} x {workers}: {out.failed}")
+    fits = store.list_fits()
+    fit_s = sum((f.fit_seconds or 0.0) + (f.sample_seconds or 0.0) for f in fits)
+    wall = marks["fits_done"] - marks["start"]
+    shadow = {
+        store.get_run(rid).run_key: {
+            r.metric: (r.value, r.ci_low, r.ci_high)
+            for r in store.results_for(rid)
+            if r.metric.startswith("membership.shadow.")
+        }
+        for rid in out.done
+    }
+    store.close()
+    return {
+        "backend": backend,
+        "workers": workers,
+        "startup": startup,
+        "n_fits": len(fits),
+        "wall": wall,
+        "fpm": 60.0 * len(fits) / wall,
+        "fit_s": fit_s,
+        "overhead": (workers * wall - fit_s) / (workers * wall),
+        "study_s": study_s,
+        "n_workers_seen": len({f.worker_id for f in fits}),
+        "shadow": shadow,
+    }
+
+
+def study_main(args: argparse.Namespace) -> bool:
+    import tempfile
+
+    print(
+        f"synth-audit study scaling: [membership.shadow] on {args.study_generator}, "
+        f"{STUDY_SHADOW['n_targets']} targets x ({STUDY_SHADOW['n_shadow']} shadow + "
+        f"{STUDY_SHADOW['n_eval']} evaluation) = 16 fits per run, 2 runs, train_size "
+        f"{args.study_train_size}; load average {_load()} at start"
+    )
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        spec = _study_spec(tmp, args.study_generator, args.study_train_size, args.seed)
+        ceiling = {k: machine_ceiling(k) for k in sorted({1, *args.workers})}
+        for backend in ("local pool", "dask LocalCluster"):
+            for k in args.workers:
+                sub = tmp / f"{backend[:4]}{k}"
+                sub.mkdir()
+                rows.append(run_study_setting(spec, sub, backend, k))
+    header = (
+        f"{'backend':<18} {'workers':>7} {'start s':>8} {'fits':>5} {'fit wall':>9} "
+        f"{'fits/min':>9} {'speed-up':>9} {'fit s':>8} {'overhead':>9} {'study s':>8} "
+        f"{'procs':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    base = {r["backend"]: r["fpm"] for r in rows if r["workers"] == 1}
+    ok = True
+    for r in rows:
+        speed = r["fpm"] / base[r["backend"]] if r["backend"] in base else float("nan")
+        print(
+            f"{r['backend']:<18} {r['workers']:>7} {r['startup']:>8.1f} {r['n_fits']:>5} "
+            f"{r['wall']:>9.1f} {r['fpm']:>9.1f} {speed:>8.2f}x {r['fit_s']:>8.1f} "
+            f"{r['overhead']:>8.1%} {r['study_s']:>8.1f} {r['n_workers_seen']:>6}"
+        )
+    print()
+    for r in rows:
+        if r["workers"] != 1 and r["backend"] in base:
+            ratio = r["fpm"] / base[r["backend"]]
+            print(
+                f"study, {r['backend']}: {r['workers']} workers / 1 = {ratio:.2f}x "
+                f"(target >= 1.8x: {'met' if ratio >= 1.8 else 'NOT met'})"
+            )
+    worst = max(r["overhead"] for r in rows)
+    print(
+        f"study engine overhead, worst setting: {worst:.1%} of worker time "
+        f"(target <= 5 %: {'met' if worst <= 0.05 else 'NOT met'})"
+    )
+    for k in sorted(ceiling):
+        if k != 1:
+            print(
+                f"machine ceiling: a pure-Python busy loop on {k} processes / 1 = "
+                f"{ceiling[k] / ceiling[1]:.2f}x"
+            )
+    print(f"load average at the end: {_load()} (1 / 5 / 15 min)")
+    same = all(r["shadow"] == rows[0]["shadow"] for r in rows)
+    ok = ok and same
+    print(f"identical shadow results in every setting: {'yes' if same else 'NO'}")
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer fits (about 2 minutes)")
@@ -150,7 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=None, help="runs per setting, best kept (default 1 quick, 2)"
     )
+    parser.add_argument("--mode", choices=["attack", "study", "all"], default="all")
+    parser.add_argument("--study-generator", default="gaussian_copula")
+    parser.add_argument("--study-train-size", type=int, default=1000)
     args = parser.parse_args(argv)
+
+    study_ok = True
+    if args.mode in ("study", "all"):
+        study_ok = study_main(args)
+        if args.mode == "study":
+            return 0 if study_ok else 1
+        print()
 
     from generators import make_generator
 
@@ -294,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         f"identical MembershipResult on every backend and worker count: {'yes' if same else 'NO'}"
         f" (AUC {results[0]['auc']:.3f})"
     )
-    return 0 if same else 1
+    return 0 if same and study_ok else 1
 
 
 if __name__ == "__main__":
