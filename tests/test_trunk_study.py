@@ -154,8 +154,27 @@ def test_a_plugin_target_joins_study_store_frontier_and_app_service(
 def test_the_runs_table_names_target_kind_and_claimed_privacy(
     studied: tuple[Store, dict[str, str]],
 ) -> None:
-    store, runs = studied
+    store, _ = studied
     frame = service.list_runs_frame(store, study="trunk").frame.set_index("generator")
     assert frame.loc["privbayes", "target"] == "tabular_generator"
     assert frame.loc["privbayes", "privacy"].startswith("ε = 1")
     assert frame.loc["copy", "privacy"] is None
+
+
+def test_runs_can_be_recorded_between_batches_of_execution(tmp_path: Path) -> None:
+    """The runner's two halves: a search loop records runs, executes them, and adds more."""
+    from synth_audit.study.runner import execute_pending, record_runs
+    from synth_audit.study.spec import expand
+
+    store = open_store(tmp_path / "store.sqlite")
+    spec = _spec("halves", [{"name": "copy"}, {"name": "independent_marginals"}])
+    first = record_runs(spec, store=store, runs=expand(spec)[:1])
+    assert len(first) == 1 and len(store.list_runs(study="halves")) == 1
+    with make_executor("inline") as ex:
+        out1 = execute_pending(spec, first, store=store, executor=ex)
+        assert len(out1.done) == 1
+        both = record_runs(spec, store=store)
+        assert set(first) <= set(both) and len(both) == 2
+        out2 = execute_pending(spec, both, store=store, executor=ex)
+    assert out2.already_done == 1 and len(out2.done) == 1
+    assert {r.status for r in store.list_runs(study="halves")} == {"done"}

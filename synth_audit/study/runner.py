@@ -72,8 +72,10 @@ __all__ = [
     "STALE_AFTER_S",
     "StudyOutcome",
     "code_version",
+    "execute_pending",
     "execute_run",
     "membership_rows",
+    "record_runs",
     "report_rows",
     "run_study",
     "worker_id",
@@ -414,6 +416,36 @@ def _check_stored_fingerprints(store: Store, spec: StudySpec, fps: Mapping[str, 
             )
 
 
+def record_runs(
+    spec: StudySpec, *, store: Store, runs: list[RunSpec] | None = None
+) -> dict[str, RunSpec]:
+    """Record the study and its runs (all of ``expand(spec)``, or the ``runs`` given) in ``store``.
+
+    Idempotent: a run is identified by its key, so recording again returns the stored ids. The first
+    half of :func:`run_study`; a search loop records new runs between batches of
+    :func:`execute_pending`. Returns ``{run id: run}``.
+    """
+    data = load_study_data(spec)
+    fps = _data_fingerprints(data)
+    _record_study(store, spec)
+    _check_stored_fingerprints(store, spec, fps)
+    version = code_version()
+    ids: dict[str, RunSpec] = {}
+    for r in expand(spec) if runs is None else runs:
+        run_id = store.add_run(
+            study=spec.name,
+            run_key=r.run_key,
+            generator=r.generator,
+            params=r.params,
+            seed=r.seed,
+            code_version=version,
+            data_fingerprints=fps,
+            target_kind=r.target_kind,
+        )
+        ids[run_id] = r
+    return ids
+
+
 def run_study(
     spec: StudySpec,
     *,
@@ -426,32 +458,43 @@ def run_study(
 ) -> StudyOutcome:
     """Run every run of ``spec`` that is not done yet on ``executor``; record them in ``store``.
 
-    Re-running a study skips its done runs; runs that failed, or whose worker died (its process is
-    gone, or no heartbeat for ``stale_after_s``), are re-queued and run again (``retry_failed=False``
-    leaves failed runs as they are). Runs that another live worker is executing are waited for. The
-    call returns when every run of the study is done or failed in this call. ``progress(step, done,
-    total)`` is called as runs complete.
+    :func:`record_runs`, then :func:`execute_pending`. Re-running a study skips its done runs; runs
+    that failed, or whose worker died (its process is gone, or no heartbeat for ``stale_after_s``),
+    are re-queued and run again (``retry_failed=False`` leaves failed runs as they are). Runs that
+    another live worker is executing are waited for. The call returns when every run of the study
+    is done or failed in this call. ``progress(step, done, total)`` is called as runs complete.
+    """
+    ids = record_runs(spec, store=store)
+    return execute_pending(
+        spec,
+        ids,
+        store=store,
+        executor=executor,
+        progress=progress,
+        retry_failed=retry_failed,
+        stale_after_s=stale_after_s,
+        poll_s=poll_s,
+    )
+
+
+def execute_pending(
+    spec: StudySpec,
+    ids: Mapping[str, RunSpec],
+    *,
+    store: Store,
+    executor: Executor,
+    progress: ProgressCallback = silent,
+    retry_failed: bool = True,
+    stale_after_s: float = STALE_AFTER_S,
+    poll_s: float = 1.0,
+) -> StudyOutcome:
+    """Execute the recorded runs ``ids`` (from :func:`record_runs`) that are not done yet.
+
+    Shadow and reference fits of the pending runs go to ``executor`` first (cached in the store),
+    then the runs. Returns when every one of ``ids`` is done or failed in this call.
     """
     t0 = time.perf_counter()
-    runs = expand(spec)
-    data = load_study_data(spec)
-    fps = _data_fingerprints(data)
-    _record_study(store, spec)
-    _check_stored_fingerprints(store, spec, fps)
-    version = code_version()
-    ids: dict[str, RunSpec] = {}
-    for r in runs:
-        run_id = store.add_run(
-            study=spec.name,
-            run_key=r.run_key,
-            generator=r.generator,
-            params=r.params,
-            seed=r.seed,
-            code_version=version,
-            data_fingerprints=fps,
-            target_kind=r.target_kind,
-        )
-        ids[run_id] = r
+    data = load_study_data(spec)  # cached per process; the fits plan their subsets on it
     outcome = StudyOutcome(study=spec.name, n_runs=len(ids))
     total = len(ids)
     attempted: set[str] = set()
