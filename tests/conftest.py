@@ -51,3 +51,26 @@ def leaky_release(
     leaked = train.iloc[rng.choice(len(train), size=k, replace=False)]
     clean = holdout.iloc[rng.choice(len(holdout), size=n - k, replace=False)]
     return pd.concat([leaked, clean], ignore_index=True).sample(frac=1.0, random_state=seed)
+
+
+@pytest.fixture
+def echo_plugin(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Register tests/plugins/echo_target.py as the target kind 'echo' through a real entry point
+    (a dist-info folder on sys.path, as an installed plugin package has)."""
+    import sys
+
+    from synth_audit.targets import registry as target_registry
+
+    dist = tmp_path / "echo_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[synth_audit.targets]\necho = tests.plugins.echo_target:EchoTarget\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    target_registry._plugins = None
+    yield
+    sys.path.remove(str(tmp_path))
+    target_registry._plugins = None

@@ -32,24 +32,6 @@ def small(randhie: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return randhie["train"].iloc[:300].reset_index(drop=True)
 
 
-@pytest.fixture
-def echo_plugin(tmp_path: Path):
-    """Register tests/plugins/echo_target.py as the target kind 'echo' through a real entry point."""
-    dist = tmp_path / "echo_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[synth_audit.targets]\necho = tests.plugins.echo_target:EchoTarget\n"
-    )
-    sys.path.insert(0, str(tmp_path))
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    target_registry._plugins = None
-    yield
-    sys.path.remove(str(tmp_path))
-    target_registry._plugins = None
-
-
 def test_every_builtin_target_passes_the_contract(small: pd.DataFrame) -> None:
     check_target(lambda: ReleaseTarget(small, name="shipped"))
     for name in ("copy", "independent_marginals", "gaussian_copula"):

@@ -4,7 +4,6 @@ in the tests joins a study, the store, the frontier and the app's service withou
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from synth_audit.frontier import frontier_for_study
 from synth_audit.store import Store, open_store
 from synth_audit.study.runner import run_study
 from synth_audit.study.spec import study_from_mapping
-from synth_audit.targets import registry as target_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIR = ROOT / "samples" / "fair" / "population.csv"
@@ -108,23 +106,6 @@ def test_membership_risk_rows_carry_roles(studied: tuple[Store, dict[str, str]])
     assert rows["linkability.risk"].extra["role"] == "risk"
     assert rows["utility.score"].extra["role"] == "utility"
     assert rows["membership.dcr.auc"].extra["role"] == "diagnostic"
-
-
-@pytest.fixture
-def echo_plugin(tmp_path: Path):
-    dist = tmp_path / "echo_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[synth_audit.targets]\necho = tests.plugins.echo_target:EchoTarget\n"
-    )
-    sys.path.insert(0, str(tmp_path))
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    target_registry._plugins = None
-    yield
-    sys.path.remove(str(tmp_path))
-    target_registry._plugins = None
 
 
 def test_a_plugin_target_joins_study_store_frontier_and_app_service(
