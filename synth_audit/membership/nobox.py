@@ -616,6 +616,7 @@ def run_nobox_attacks(
     attacks: Sequence[str] = NOBOX_ATTACKS,
     random_state: int | None = None,
     confidence_level: float = 0.95,
+    baseline: bool = True,
 ) -> dict[str, MembershipResult]:
     """Run the no-box attacks on one release; ``{attack name: MembershipResult}``.
 
@@ -623,6 +624,12 @@ def run_nobox_attacks(
     (``-d_syn``). ``dcr`` here is calibrated with ``reference``. The frames are coerced once
     against ``schema``; each attack gets a child seed of ``random_state``
     (``SeedSequence(random_state).spawn``), recorded in its result.
+
+    With ``baseline`` (the default) every result carries, beside it, the same attack with a
+    stand-in release that never saw the members: a random half of ``reference`` plays the release
+    and the other half the reference. What the attack reaches there is what the split and the
+    population reveal without the release; an attack that does not beat it gets the
+    ``not_better_than_baseline`` warning (:meth:`MembershipResult.with_baseline`).
     """
     owner = "run_nobox_attacks"
     seed = check_seed(random_state, owner)
@@ -655,16 +662,30 @@ def run_nobox_attacks(
         if seed is None
         else [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(attacks))]
     )
+    stand_in: dict[str, pd.DataFrame] | None = None
+    ref = frames["reference"]
+    if baseline and len(ref) >= 4:
+        order = np.random.default_rng(seed).permutation(len(ref))
+        half = len(ref) // 2
+        stand_in = {
+            **frames,
+            "synthetic": ref.iloc[order[:half]].reset_index(drop=True),
+            "reference": ref.iloc[order[half:]].reset_index(drop=True),
+        }
+
+    def one(name: str, fr: Mapping[str, pd.DataFrame], child: int | None) -> MembershipResult:
+        if name == "domias":
+            return _domias_result(
+                fr, schema, ids, child, conf, "kde", "scott", _SYN_BANDWIDTH_FACTOR, None, 10
+            )
+        return _dcr_result(fr, schema, ids, child, conf, calibrated=name == "dcr", attack=name)
+
     out: dict[str, MembershipResult] = {}
     for name, child in zip(attacks, children, strict=True):
-        if name == "domias":
-            out[name] = _domias_result(
-                frames, schema, ids, child, conf, "kde", "scott", _SYN_BANDWIDTH_FACTOR, None, 10
-            )
-        else:
-            calibrated = name == "dcr"
-            out[name] = _dcr_result(
-                frames, schema, ids, child, conf, calibrated=calibrated, attack=name
-            )
+        out[name] = one(name, frames, child)
+        if stand_in is not None:
+            base = one(name, stand_in, child)
+            base = dataclasses.replace(base, attack=f"{name} (baseline: no release)")
+            out[name] = out[name].with_baseline(base)
         _log.debug("%s: AUC %.3f", name, out[name].auc)
     return out
