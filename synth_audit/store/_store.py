@@ -972,21 +972,7 @@ class Store:
         with self._session(write=False) as s:
             self._get_row(s, run_id)
         rel = f"{run_id}/{kind}.parquet"
-        target = self._resolve_artefact_path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with tmp.open("wb") as fh:
-                df.to_parquet(fh, engine="pyarrow")
-                fh.flush()
-                os.fsync(fh.fileno())
-            sha = _sha256_of(tmp)
-            size = tmp.stat().st_size
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        sha, size = _write_parquet(self._resolve_artefact_path(rel), df)
         art = ArtefactRow(
             kind=kind, path=rel, sha256=sha, bytes=size, n_rows=len(df), created_at=_now()
         )
