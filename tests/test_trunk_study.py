@@ -159,3 +159,18 @@ def test_runs_can_be_recorded_between_batches_of_execution(tmp_path: Path) -> No
         out2 = execute_pending(spec, both, store=store, executor=ex)
     assert out2.already_done == 1 and len(out2.done) == 1
     assert {r.status for r in store.list_runs(study="halves")} == {"done"}
+
+
+def test_cli_runs_list_and_show_name_seed_numbers_and_target_kind(
+    studied: tuple[Store, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synth_audit.cli import main
+
+    store, runs = studied
+    assert main(["runs", "list", "--store", store.url, "--study", "trunk"]) == 0
+    listed = capsys.readouterr().out
+    raw = str(store.get_run(runs["copy"]).seed)
+    assert "#0" in listed and raw not in listed
+    assert main(["runs", "show", runs["privbayes"][:8], "--store", store.url]) == 0
+    shown = capsys.readouterr().out
+    assert "tabular_generator" in shown and "seed #0" in shown

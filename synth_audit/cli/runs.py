@@ -168,9 +168,18 @@ def handle_show(args: argparse.Namespace) -> int:
     fields: list[tuple[str, Any]] = [
         ("run", run.id),
         ("study", run.study),
+        ("target kind", run.target_kind),
         ("generator", run.generator),
         ("params", json.dumps(run.params, sort_keys=True)),
-        ("seed", run.seed),
+        (
+            "seed",
+            f"{run.seed}"
+            + (
+                f" (seed #{run.summary['seed_index']})"
+                if run.summary.get("seed_index") is not None
+                else ""
+            ),
+        ),
         ("status", run.status),
         ("code version", run.code_version),
         ("worker", run.worker_id),

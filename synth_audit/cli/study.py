@@ -308,12 +308,19 @@ def status_dict(store: Store, study: str) -> dict[str, Any]:
     }
 
 
+def _seed_label(r: RunRecord) -> str:
+    """``#3`` (the seed number) for a finished study run; the raw seed until it is known."""
+    index = r.summary.get("seed_index")
+    return f"#{int(index)}" if index is not None else str(r.seed)
+
+
 def _run_line(r: RunRecord) -> dict[str, Any]:
     return {
         "id": r.id,
         "generator": r.generator,
         "params": r.params,
         "seed": r.seed,
+        "seed_label": _seed_label(r),
         "status": r.status,
         "progress": r.progress,
         "message": r.progress_message,
@@ -364,7 +371,7 @@ def print_runs(runs: list[dict[str, Any]], console: Console, *, title: str | Non
             Text(shown[r["id"]]),
             _cut(r["generator"]),
             _cut(_params_text(r["params"])),
-            str(r["seed"]),
+            r["seed_label"],
             r["status"],
             fmt_pct(r.get("risk")),
             _fmt(r.get("utility")),
