@@ -38,7 +38,7 @@ from ._records import (
     canonical_json,
     make_run_key,
 )
-from ._store import Store, open_store, upgrade_store
+from ._store import Store, open_store, shared_store, upgrade_store
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -59,5 +59,6 @@ __all__ = [
     "make_run_key",
     "mask_url",
     "open_store",
+    "shared_store",
     "upgrade_store",
 ]

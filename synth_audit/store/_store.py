@@ -1194,6 +1194,24 @@ _reopened: dict[tuple[str, str, str | None], Store] = {}
 _reopened_lock = threading.Lock()
 
 
+_shared: dict[str, Store] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_store(store: Store | str) -> Store:
+    """``store`` itself, or the one :class:`Store` this process keeps open for the URL ``store``.
+
+    What tasks shipped to workers with a store URL call (runs, fit tasks): each worker opens and
+    checks a store once, not once per task.
+    """
+    if isinstance(store, Store):
+        return store
+    with _shared_lock:
+        if store not in _shared:
+            _shared[store] = open_store(store)
+        return _shared[store]
+
+
 def _reopen(url: str, workspace: str, script_location: Path | None) -> Store:
     """Unpickle a store: one :class:`Store` per store and process, so that a worker running many
     small tasks (fit tasks, runs) opens and checks each store once, not once per task."""

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from synth_audit._logging import get_logger
 from synth_audit.errors import StoreError
 from synth_audit.executors import single_threaded, with_resources
 from synth_audit.membership.shadow import FitOutput, ShadowFit, fit_and_sample
-from synth_audit.store import Store, canonical_json, open_store
+from synth_audit.store import Store, canonical_json, shared_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -178,19 +177,6 @@ def fit_tasks(fits: Iterable[ShadowFit], *, kind: str = "tabular_generator") -> 
     return [FitTask.of(f, kind=kind) for f in fits]
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def _open(store: Store | str) -> Store:
-    if isinstance(store, Store):
-        return store
-    with _stores_lock:
-        if store not in _stores:
-            _stores[store] = open_store(store)
-        return _stores[store]
-
-
 def _put(st: Store, task: FitTask, out: FitOutput) -> None:
     from synth_audit.study.provenance import worker_id
 
@@ -213,7 +199,7 @@ def run_fit_task(store: Store | str, task: FitTask) -> str:
     A top-level function of picklable arguments, so any executor (process pool, Dask) can run it.
     One thread inside (BLAS/OpenMP, torch, joblib sequential).
     """
-    st = _open(store)
+    st = shared_store(store)
     key = task.key()
     if cached(st, key) is not None:
         return key
@@ -226,7 +212,7 @@ def run_fit_task(store: Store | str, task: FitTask) -> str:
 def cached(store: Store | str, key: str) -> pd.DataFrame | None:
     """The cached sample of fit ``key``, or None when it is not cached (or its file is damaged,
     which is logged: the fit is then redone rather than trusted)."""
-    st = _open(store)
+    st = shared_store(store)
     if st.get_fit(key) is None:
         return None
     try:
@@ -245,7 +231,7 @@ class CachedSamples:
     """
 
     def __init__(self, store: Store | str, *, kind: str = "tabular_generator") -> None:
-        self.store = _open(store)
+        self.store = shared_store(store)
         self.kind = kind
         self.hits = 0
         self.fitted = 0
@@ -285,7 +271,7 @@ def submit_fit_tasks(
     Returns ``{future: key}``; each future's result is the key (or the exception of a fit that
     failed). On Dask, tasks declare :attr:`FitTask.resources` when the workers know them.
     """
-    st = _open(store)
+    st = shared_store(store)
     ex = with_resources(executor, FitTask.resources)
     futures: dict[Any, str] = {}
     seen: set[str] = set()

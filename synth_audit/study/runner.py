@@ -57,7 +57,7 @@ from synth_audit._logging import get_logger
 from synth_audit.errors import ConfigError, StoreError, SynthAuditError
 from synth_audit.executors import limit_threads, single_threaded
 from synth_audit.progress import ProgressCallback, silent
-from synth_audit.store import RunRecord, Store, open_store
+from synth_audit.store import RunRecord, Store, shared_store
 from synth_audit.study.data import StudyData, load_study_data
 from synth_audit.study.provenance import code_version, worker_id
 from synth_audit.study.rows import membership_rows, report_rows
@@ -165,19 +165,6 @@ class _Heartbeat:
         self._thread.join(timeout=10)
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def _open(store: Store | str) -> Store:
-    if isinstance(store, Store):
-        return store
-    with _stores_lock:
-        if store not in _stores:
-            _stores[store] = open_store(store)
-        return _stores[store]
-
-
 def execute_run(store: Store | str, run_id: str) -> dict[str, Any]:
     """Execute one stored run; a top-level function, so any executor can ship it to a worker.
 
@@ -186,7 +173,7 @@ def execute_run(store: Store | str, run_id: str) -> dict[str, Any]:
     a failure of the run itself; that is recorded in the store.
     """
     limit_threads(1)
-    st = _open(store)
+    st = shared_store(store)
     run = st.get_run(run_id)
     if run.status == "done":
         return {"run_id": run_id, "status": "skipped", "reason": "done already", "seconds": 0.0}
@@ -205,7 +192,7 @@ def execute_claimed_run(store: Store | str, run: RunRecord) -> dict[str, Any]:
     """
     limit_threads(1)
     t0 = time.perf_counter()
-    st = _open(store)
+    st = shared_store(store)
     run_id = run.id
     with (
         _Heartbeat(st, run_id, HEARTBEAT_S) as beat,
