@@ -228,7 +228,7 @@ def test_evaluate_a_sample_release(store_url: str) -> None:
     ]
     files = service.report_files(service.open_app_store(store_url), run_id)
     report = json.loads(files["report.json"])
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert set(report["attacks"]["inference"]) == {"health", "mental_health_index"}
     assert files["report.html"].startswith(b"<!DOCTYPE html>")
     assert b"Singling out" in files["audit_card.md"]

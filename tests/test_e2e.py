@@ -234,7 +234,7 @@ def test_evaluate_uploaded_release(page: Any, server: dict[str, Any], tmp_path: 
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download report.json").click()
     report = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert set(report["attacks"]) >= {"singling_out_multivariate", "linkability", "inference"}
     # uploads carry no audit.toml: every usable column is a secret in turn (the default)
     assert len(report["attacks"]["inference"]) == 16

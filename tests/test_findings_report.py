@@ -89,7 +89,7 @@ def _md_plain(text: str) -> str:
 
 def test_round_trip_with_target_study_and_run(study_report: AuditReport) -> None:
     d = json.loads(study_report.to_json())
-    assert d["schema_version"] == "1.1"
+    assert d["schema_version"] == "1.2"
     assert d["target"]["name"] == "dpgan" and d["target"]["privacy"]["epsilon"] == 1.0
     assert (d["study"], d["run_id"]) == ("dp-sweep", "0123456789abcdef")
     back = AuditReport.from_dict(d)

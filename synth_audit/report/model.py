@@ -2,8 +2,8 @@
 
 ``report.json`` is a public contract (users gate releases on it). Its top-level keys::
 
-    schema_version   "1.1" (1.1 added target, study, run_id and the membership summary keys); a
-                     reader accepts every 1.x and refuses another major version
+    schema_version   "1.2" (1.1 added target, study, run_id and the membership summary keys; 1.2
+                     added sections); a reader accepts every 1.x and refuses another major version
     tool             {"name", "version"}
     created_at       ISO 8601, UTC
     seed             the audit's seed (every attack's own seed is recorded beside it)
@@ -16,6 +16,8 @@
     target           what was attacked: TargetInfo.to_dict() (kind, name, params, privacy ε/δ,
                      fingerprint, capabilities), or null for a plain evaluation of files
     study, run_id    the study and run that produced the report (null outside a study)
+    sections         {name: section}: the findings of any other audit kind (model audits, canary
+                     exposure, anonymity, DPIA, ...) in one shape, see synth_audit.report.sections
     diagnostics      {"dcr": ...} labelled as diagnostics, not proof of privacy
     utility          {metric name: metric result}
     summary          max_risk, max_risk_attack, max_risk_ci_high, max_risk_ci_high_attack (over
@@ -40,12 +42,13 @@ import pandas as pd
 
 from synth_audit.diagnostics import DcrDiagnostic
 from synth_audit.errors import DataValidationError
+from synth_audit.report.sections import validate_sections
 from synth_audit.results import AttackResult, AuditWarning, jsonable
 from synth_audit.schema import Schema
 
 __all__ = ["REPORT_SCHEMA_VERSION", "AuditReport"]
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 #: The versions this reader accepts (the same major version; 1.0 lacks target, study, run_id).
 READABLE_MAJOR = REPORT_SCHEMA_VERSION.split(".")[0]
 
@@ -70,6 +73,7 @@ class AuditReport:
     target: Mapping[str, Any] | None = None
     study: str | None = None
     run_id: str | None = None
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     # ---- derived views -------------------------------------------------------------------------
     def risks(self) -> Iterator[tuple[str, AttackResult]]:
@@ -169,6 +173,11 @@ class AuditReport:
                 AuditWarning(str(w["code"]), f"[utility.{name}] {w['message']}")
                 for w in m.get("warnings", ())
             )
+        for name, sec in self.sections.items():
+            out.extend(
+                AuditWarning(str(w["code"]), f"[{name}] {w['message']}")
+                for w in sec.get("warnings", ())
+            )
         return out
 
     def per_record(self) -> pd.DataFrame:
@@ -231,6 +240,7 @@ class AuditReport:
                 "target": None if self.target is None else dict(self.target),
                 "study": self.study,
                 "run_id": self.run_id,
+                "sections": {k: dict(v) for k, v in self.sections.items()},
             }
         )
 
@@ -281,6 +291,7 @@ class AuditReport:
             target=None if target is None else dict(target),
             study=None if d.get("study") is None else str(d["study"]),
             run_id=None if d.get("run_id") is None else str(d["run_id"]),
+            sections=validate_sections(d.get("sections")),
         )
 
     @classmethod

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from synth_audit.membership import MembershipResult
     from synth_audit.report.model import AuditReport
 
-__all__ = ["membership_rows", "report_rows"]
+__all__ = ["membership_rows", "report_rows", "section_rows"]
 
 
 def _counts(d: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -114,6 +114,33 @@ def report_rows(report: AuditReport) -> list[ResultRow]:
                     "metrics": sorted(report.utility),
                     "definition": "mean normalised value",
                 },
+            )
+        )
+    rows.extend(section_rows(report.sections))
+    return rows
+
+
+def section_rows(sections: Mapping[str, Mapping[str, Any]]) -> list[ResultRow]:
+    """Result rows of report sections (:mod:`synth_audit.report.sections`): the finding ``f`` of
+    section ``s`` is the row ``s.f``, with its role, direction, bounds, unit and reading."""
+    from synth_audit.report.sections import section_findings
+
+    rows: list[ResultRow] = []
+    for metric, f in section_findings(sections):
+        extra = {
+            k: v
+            for k, v in f.items()
+            if k not in ("name", "value", "ci_low", "ci_high", "confidence_level", "n")
+        }
+        rows.append(
+            ResultRow(
+                metric=metric,
+                value=f.get("value"),
+                ci_low=f.get("ci_low"),
+                ci_high=f.get("ci_high"),
+                confidence_level=f.get("confidence_level"),
+                n=f.get("n"),
+                extra=extra,
             )
         )
     return rows

@@ -5,8 +5,18 @@ A run's ``target_kind`` (stored with the run, see :mod:`synth_audit.targets`) pi
 ``release``            :func:`execute_release_run`: a given release (uploaded in the app) is audited;
 ``tabular_generator``  :func:`execute_generator_run`: the generator is fitted on the study's train
                        split, releases data, and the release is audited with membership attacks;
-any plugin kind        a target with the capabilities ``release`` and ``refit`` runs
-                       :func:`execute_generator_run` unchanged (the target registry builds it).
+any other kind         when the registered target class has ``execute_run(store, run, beat)``
+                       (a classifier, a language model, a time-series or diffusion generator, or a
+                       plugin), that task runs the whole run; otherwise a target with the
+                       capabilities ``release`` and ``refit`` runs :func:`execute_generator_run`
+                       unchanged (the target registry builds it).
+
+A kind's own task uses the same pieces as the built-in ones: :func:`spec_of` (the study's spec),
+:func:`run_seeds` (the run's child seeds), :func:`seed_index`, :func:`check_fingerprints`,
+:func:`synth_audit.study.rows.report_rows` / ``membership_rows`` / ``section_rows``, and
+``store.write_artefact``; it returns the same ``(summary, rows, artefacts)`` (the summary with
+``risk``, ``risk_ci_low``, ``risk_ci_high``, ``risk_attack``, ``utility``, ``utility_metric``,
+``target``, ``seeds`` and ``timings_s``, as :func:`execute_generator_run` writes it).
 
 Every task returns ``(summary, result rows, artefacts)``; the runner records them with
 :meth:`Store.finish_run` or marks the run failed. Runs stored before target kinds existed were
@@ -40,11 +50,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RELEASE_EVALUATION",
+    "check_fingerprints",
     "execute_generator_run",
     "execute_release_run",
     "execute_task",
     "parquet_safe",
     "read_input",
+    "run_seeds",
+    "seed_index",
+    "spec_of",
 ]
 
 _log = get_logger(__name__)
@@ -67,6 +81,12 @@ def execute_task(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
     """Execute ``run`` with the task of its target kind."""
     if run.target_kind == "release" or run.params.get("kind") == RELEASE_EVALUATION:
         return execute_release_run(st, run, beat)
+    if run.target_kind != "tabular_generator":
+        from synth_audit.targets.registry import target_class
+
+        own = getattr(target_class(run.target_kind), "execute_run", None)
+        if callable(own):
+            return own(st, run, beat)  # type: ignore[no-any-return]
     return execute_generator_run(st, run, beat)
 
 
@@ -488,3 +508,10 @@ def _shadow(
     if samples is not None:
         _log.debug("shadow fits: %d from the cache, %d fitted here", samples.hits, samples.fitted)
     return result  # type: ignore[no-any-return]
+
+
+#: Public names of the pieces a target kind's own ``execute_run`` composes (see the module's doc).
+spec_of = _spec_of
+run_seeds = _seeds
+seed_index = _seed_index
+check_fingerprints = _check_fingerprints

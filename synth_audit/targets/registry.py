@@ -27,6 +27,10 @@ ENTRY_POINT_GROUP = "synth_audit.targets"
 _BUILTIN = {
     "release": "synth_audit.targets.release:ReleaseTarget",
     "tabular_generator": "synth_audit.targets.generator:GeneratorTarget",
+    "classifier": "synth_audit.models.target:ClassifierTarget",
+    "causal_lm": "synth_audit.lm.target:CausalLMTarget",
+    "timeseries_generator": "synth_audit.timeseries.target:TimeSeriesGeneratorTarget",
+    "diffusion": "synth_audit.diffusion.target:DiffusionTarget",
 }
 
 _plugins: dict[str, str] | None = None
