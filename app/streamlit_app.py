@@ -41,7 +41,7 @@ def _to_evaluate() -> None:
     st.switch_page(evaluate_page)
 
 
-URL_PATHS = ("evaluate", "tune", "frontier", "runs")
+URL_PATHS = ("evaluate", "tune", "frontier", "runs", "model", "lm", "search")
 pages = [
     evaluate_page,
     st.Page(_to_evaluate, title="Evaluate a release", url_path="evaluate", visibility="hidden"),
@@ -50,6 +50,18 @@ pages = [
         VIEWS / "frontier.py", title="Frontier", icon=":material/scatter_plot:", url_path="frontier"
     ),
     st.Page(VIEWS / "runs.py", title="Runs", icon=":material/history:", url_path="runs"),
+    st.Page(
+        VIEWS / "model.py",
+        title="Audit a model",
+        icon=":material/model_training:",
+        url_path="model",
+    ),
+    st.Page(
+        VIEWS / "lm.py", title="Audit a language model", icon=":material/notes:", url_path="lm"
+    ),
+    st.Page(
+        VIEWS / "search.py", title="PET search", icon=":material/travel_explore:", url_path="search"
+    ),
 ]
 # Streamlit forgets a widget's value when a page without that widget runs; these choices should
 # survive a visit to another view, so they are written back (which keeps them) on every run.

@@ -37,6 +37,9 @@ COMMAND_MODULES: list[str] = [
     "worker",
     "app",
     "store",
+    "audit_model",
+    "optimise",
+    "dpia",
 ]
 
 
