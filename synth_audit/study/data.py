@@ -15,6 +15,13 @@ The split, with ``seed = split.seed``:
    against, and from reference, so the attacker's population sample is not in the release either;
 4. drop the ``drop`` columns from every part.
 
+With ``[data] entity`` (a panel: several rows per person) the unit of the split is the entity: step 2
+is skipped and step 3 draws whole entities (:func:`synth_audit.datasets.split_units` over the
+distinct entity ids, in order of first appearance), so ``[split]`` sizes count entities and every
+row of an entity is in one part. Within a part, entities are in the order drawn and an entity's rows
+in file order, or sorted by ``[data] time`` when given. ``entity`` and ``group_by`` exclude each
+other.
+
 Every part gets a fingerprint (:func:`synth_audit.data.fingerprint`) that each run records, so a
 study re-run on a changed file is refused instead of mixing old and new numbers.
 """
@@ -53,6 +60,9 @@ class StudyData:
     reference: pd.DataFrame
     holdout: pd.DataFrame
     fingerprints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the unit of the split: ``"entity"`` (``[data] entity``: whole entities per part) or
+    #: ``"record"`` (one row per person, with or without ``group_by``)
+    unit: str = "record"
 
     @property
     def columns(self) -> list[str]:
@@ -88,30 +98,70 @@ def _read(spec: StudySpec) -> pd.DataFrame:
         raise DataValidationError(f"[data] path: {exc}") from None
 
 
-def _split(spec: StudySpec, df: pd.DataFrame) -> StudyData:
-    s_units, s_split = _child_seeds(spec.split.seed, 2)
-    units = _units(df, spec.data.group_by, s_units)
+def _sizes(spec: StudySpec, n_units: int) -> dict[str, int]:
     sizes = {"train": spec.split.train, "control": spec.split.control}
     if spec.split.reference:
         sizes["reference"] = spec.split.reference
     used = sum(sizes.values())
-    if used > len(units):
-        what = f"{len(units)} {'groups' if spec.data.group_by else 'rows'}"
+    if used > n_units:
+        if spec.data.entity is not None:
+            what = f"{n_units} entities (distinct values of {spec.data.entity!r})"
+        elif spec.data.group_by is not None:
+            what = f"{n_units} groups (one row per {spec.data.group_by!r})"
+        else:
+            what = f"{n_units} rows"
         raise DataValidationError(
-            f"[split]: train + control + reference = {used} rows, but {spec.data_path.name} has "
-            f"{what}{' (one row per ' + repr(spec.data.group_by) + ')' if spec.data.group_by else ''}. "
-            "Reduce the sizes."
+            f"[split]: train + control + reference = {used}, but {spec.data_path.name} has "
+            f"{what}. Reduce the sizes."
         )
-    rest = len(units) - used
+    rest = n_units - used
     if spec.split.holdout is not None:
         rest = min(rest, spec.split.holdout)
     if rest:
         sizes["holdout"] = rest
-    parts = split_frame(units, sizes, random_state=s_split)
-    drop = [c for c in spec.data.drop if c in units.columns]
+    return sizes
+
+
+def _entity_parts(spec: StudySpec, df: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
+    """Whole entities per part: :func:`synth_audit.datasets.split_units` over the distinct entity
+    ids (in order of first appearance in the file); each part holds every row of its entities,
+    entities in the order drawn, rows in file order (or by ``time``) within an entity."""
+    from synth_audit.datasets import split_units
+
+    entity = spec.data.entity
+    assert entity is not None
+    codes, uniques = pd.factorize(df[entity], use_na_sentinel=False)
+    picked = split_units(len(uniques), _sizes(spec, len(uniques)), random_state=seed)
+    parts: dict[str, pd.DataFrame] = {}
+    for name, idx in picked.items():
+        rank = np.full(len(uniques), -1, dtype=np.int64)
+        rank[idx] = np.arange(len(idx))
+        row_rank = rank[codes]
+        keep = np.flatnonzero(row_rank >= 0)
+        part = df.iloc[keep].assign(_sa_rank=row_rank[keep], _sa_pos=keep)
+        order = (
+            ["_sa_rank", spec.data.time, "_sa_pos"] if spec.data.time else ["_sa_rank", "_sa_pos"]
+        )
+        part = part.sort_values(order, kind="stable")
+        parts[name] = part.drop(columns=["_sa_rank", "_sa_pos"]).reset_index(drop=True)
+    return parts
+
+
+def _split(spec: StudySpec, df: pd.DataFrame) -> StudyData:
+    s_units, s_split = _child_seeds(spec.split.seed, 2)
+    if spec.data.entity is not None:
+        parts = _entity_parts(spec, df, s_split)
+        columns = list(df.columns)
+        empty = df.iloc[:0]
+    else:
+        units = _units(df, spec.data.group_by, s_units)
+        parts = split_frame(units, _sizes(spec, len(units)), random_state=s_split)
+        columns = list(units.columns)
+        empty = units.iloc[:0]
+    drop = [c for c in spec.data.drop if c in columns]
     out: dict[str, pd.DataFrame] = {}
     for name in PARTS:
-        part = parts.get(name, units.iloc[:0])
+        part = parts.get(name, empty)
         out[name] = part.drop(columns=drop).reset_index(drop=True)
     fps: dict[str, Mapping[str, Any]] = {
         "source": {
@@ -121,7 +171,7 @@ def _split(spec: StudySpec, df: pd.DataFrame) -> StudyData:
         }
     }
     fps.update({name: fingerprint(out[name]) for name in PARTS})
-    return StudyData(fingerprints=fps, **out)
+    return StudyData(fingerprints=fps, unit=spec.data.unit, **out)
 
 
 _cache: dict[tuple[Any, ...], StudyData] = {}
@@ -187,6 +237,13 @@ def check_study_data(spec: StudySpec) -> list[str]:
     g = spec.data.group_by
     if g is not None and g not in columns:
         problems.append(f"[data] group_by: column {g!r} is not in {src} (its columns: {shown}).")
+    for key in ("entity", "time"):
+        col = getattr(spec.data, key)
+        if col is not None and col not in columns:
+            problems.append(
+                f"[data] {key}: column {col!r} is not in {src} (its columns: {shown}). Name the "
+                f"column that {'identifies an entity' if key == 'entity' else 'orders its rows'}."
+            )
     bad_drop = _missing(spec.data.drop, columns)
     if bad_drop:
         problems.append(
@@ -234,7 +291,11 @@ def check_study_data(spec: StudySpec) -> list[str]:
                 f"from each half of the reference split ({spec.split.reference} rows, so "
                 f"{spec.split.reference // 2} per half). Lower train_size or raise [split] reference."
             )
-    if g is not None and g in columns:
+    e = spec.data.entity
+    if e is not None and e in columns:
+        n_units = int(df[e].nunique(dropna=False))
+        unit = f"entities (distinct values of {e!r})"
+    elif g is not None and g in columns:
         n_units = int(df[g].nunique(dropna=False))
         unit = f"groups of {g!r}"
     else:

@@ -10,6 +10,8 @@ A study compares generators on one dataset under one evaluation::
     path = "population.csv"   # relative to the TOML file
     group_by = "person_id"    # one random row per person; a person never spans two splits
     drop = ["person_id", "year"]
+    # or, for a panel kept whole: entity = "person_id" (all of a person's rows on one side; the
+    # [split] sizes count entities) and time = "year" (orders each entity's rows); not with group_by
 
     [split]
     train = 1000              # the generator's training data (the members)
@@ -50,7 +52,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from synth_audit.config import (
     AuditConfig,
@@ -84,6 +93,10 @@ NOBOX_ATTACKS: tuple[str, ...] = ("dcr", "domias", "dcr_raw")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 
 
+#: ``[data]`` keys newer than the first stored specs: left out of the stored form while unset.
+_NEW_DATA_KEYS = ("entity", "time")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,7 +110,36 @@ class DataSpec(_Strict):
         description="column identifying a unit (person); one random row per unit is kept, so a "
         "unit never appears in two splits",
     )
+    entity: str | None = Field(
+        None,
+        description="column identifying an entity (a person in a panel); the split is drawn over "
+        "entities, so all rows of an entity are on one side and [split] sizes count entities",
+    )
+    time: str | None = Field(
+        None,
+        description="column ordering an entity's rows (with entity); each part is sorted by it "
+        "within each entity",
+    )
     drop: list[str] = Field(default_factory=list, description="columns removed after the split")
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> DataSpec:
+        if self.entity is not None and self.group_by is not None:
+            raise ValueError(
+                f"entity = {self.entity!r} and group_by = {self.group_by!r} are both given; they "
+                "are two units of the split (whole entities, or one random row per group). Keep one."
+            )
+        if self.time is not None and self.entity is None:
+            raise ValueError(
+                f"time = {self.time!r} orders the rows of each entity; give entity (the column "
+                "identifying an entity) too, or remove time."
+            )
+        return self
+
+    @property
+    def unit(self) -> str:
+        """The unit of membership of the split: ``"entity"`` with ``entity``, else ``"record"``."""
+        return "entity" if self.entity is not None else "record"
 
 
 class SplitSpec(_Strict):
@@ -254,8 +296,16 @@ class StudySpec(_Strict):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON form (what the store records; :meth:`from_dict` reads it back)."""
-        return self.model_dump(mode="json")
+        """Plain JSON form (what the store records; :meth:`from_dict` reads it back).
+
+        Keys added after the first stores are left out while unset (``[data] entity`` / ``time``),
+        so a study that does not use them keeps the stored form, and the spec hash, it always had.
+        """
+        d = self.model_dump(mode="json")
+        for key in _NEW_DATA_KEYS:
+            if d["data"].get(key) is None:
+                d["data"].pop(key, None)
+        return d
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "The study spec") -> StudySpec:
