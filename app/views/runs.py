@@ -3,13 +3,18 @@ status, error, results and reports."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app import common as ui
 from synth_audit import service
+from synth_audit.report.card import section_finding_cells
 
 ALL = "(all)"
 PAGE_SIZES = [25, 50, 100]
@@ -50,6 +55,61 @@ def _when(t: Any) -> str | None:
         return None if t is None or t != t else t.strftime("%Y-%m-%d %H:%M:%S")
     except (AttributeError, ValueError):
         return None
+
+
+def show_sections(report: Any, *, key: str) -> None:
+    """Every section of a report (model audits, anonymity, DPIA, ...): summary, findings table,
+    tables, images and warnings, rendered without knowing the section's kind."""
+    sections: Mapping[str, Mapping[str, Any]] = getattr(report, "sections", {}) or {}
+    for name, sec in sections.items():
+        st.subheader(str(sec.get("title", name)))
+        st.caption(f"section {name} · {sec.get('kind', '')}")
+        if sec.get("summary"):
+            st.markdown(str(sec["summary"]))
+        for w in sec.get("warnings", []) or []:
+            st.warning(f"{w.get('code', '')}: {w.get('message', '')}", icon=":material/warning:")
+        findings = [section_finding_cells(f) for f in sec.get("findings", []) or []]
+        if findings:
+            st.dataframe(
+                pd.DataFrame(
+                    findings, columns=["name", "value", "ci", "role", "better", "reading"]
+                ),
+                hide_index=True,
+                width="stretch",
+                key=f"{key}-{name}-findings",
+            )
+        for i, t in enumerate(sec.get("tables", []) or []):
+            rows = list(t.get("rows", []))
+            st.markdown(f"**{t.get('title', '')}**")
+            frame = pd.DataFrame(
+                [[str(v) for v in r] for r in rows[:500]], columns=list(t.get("columns", []))
+            )
+            st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}-{name}-t{i}")
+            if len(rows) > 500:
+                st.caption(f"{len(rows) - 500:,} more rows in report.json.")
+        for img in sec.get("images", []) or []:
+            try:
+                data = base64.b64decode(str(img.get("data_base64", "")), validate=True)
+            except (binascii.Error, ValueError):
+                st.caption(f"Image {img.get('title', '')!r} could not be decoded.")
+                continue
+            if img.get("media_type") == "image/svg+xml":
+                st.image(data.decode("utf-8", "replace"), caption=str(img.get("title", "")))
+            else:
+                st.image(data, caption=str(img.get("title", "")))
+        dpia_md = (sec.get("data") or {}).get("dpia_md")
+        if isinstance(dpia_md, str) and dpia_md:
+            with st.expander("DPIA evidence (dpia.md)"):
+                st.markdown(dpia_md)
+            st.download_button("dpia.md", dpia_md, file_name="dpia.md", key=f"{key}-{name}-dpia-md")
+
+
+def _run_sections(run_id: str, *, key: str) -> None:
+    report = service.report_for_run(ui.get_store(), run_id)
+    if report is not None and report.sections:
+        st.divider()
+        st.markdown("#### Findings of this audit (report sections)")
+        show_sections(report, key=key)
 
 
 def main() -> None:
@@ -136,6 +196,7 @@ def main() -> None:
     if chosen:
         st.divider()
         ui.show_run(chosen, key=f"runs-{chosen[:8]}")
+        _run_sections(chosen, key=f"runs-sec-{chosen[:8]}")
 
 
 with ui.guard("The Runs page"):

@@ -33,6 +33,7 @@ from synth_audit.results import AttackResult, AuditWarning
 
 __all__ = [
     "all_report_warnings",
+    "article29_assessed",
     "attack_family",
     "attack_title",
     "audited_items",
@@ -48,6 +49,9 @@ __all__ = [
     "membership_tpr",
     "reading",
     "render_audit_card",
+    "section_finding_cells",
+    "section_image_files",
+    "sections_evidence",
     "threat_model",
     "utility_breakdown",
 ]
@@ -503,11 +507,13 @@ def _mia_cells(m: Mapping[str, Any]) -> str:
 
 
 def _membership_lines(report: AuditReport) -> list[str]:
-    out = ["## 4. Membership inference", "", f"*Threat model.* {MEMBERSHIP_THREAT}", ""]
+    num = "4. " if article29_assessed(report) else ""
+    out = [f"## {num}Membership inference", "", f"*Threat model.* {MEMBERSHIP_THREAT}", ""]
     if not report.membership:
+        lead = "**Not assessed.** This" if article29_assessed(report) else "This"
         return [
             *out,
-            "**Not assessed.** This audit ran no membership-inference attack; no conclusion about "
+            f"{lead} audit ran no membership-inference attack; no conclusion about "
             "membership privacy can be drawn from it.",
             "",
         ]
@@ -583,7 +589,7 @@ def _membership_lines(report: AuditReport) -> list[str]:
 
 
 def _utility_lines(report: AuditReport) -> list[str]:
-    out = ["## 5. Utility", ""]
+    out = ["## 5. Utility" if article29_assessed(report) else "## Utility", ""]
     if not report.utility:
         return [*out, "Utility was not measured in this audit.", ""]
     if report.utility_score is not None:
@@ -641,8 +647,192 @@ def _utility_lines(report: AuditReport) -> list[str]:
     return [*out, f"*Reading the score.* {UTILITY_RANKING_NOTE}", ""]
 
 
-def render_audit_card(report: AuditReport) -> str:
-    """The audit card as Markdown (organised by the three Article 29 criteria, membership, utility)."""
+# ---- report sections (any audit kind's findings; shared with the HTML report and the app) ---------
+
+#: Table rows shown per section table (the rest are counted, never silently dropped).
+CARD_TABLE_ROWS = 20
+_RATE_UNITS = {"share", "rate", "proportion", "probability", "fraction", "%"}
+
+
+def _is_rate(f: Mapping[str, Any]) -> bool:
+    unit = f.get("unit")
+    if isinstance(unit, str) and unit.lower() in _RATE_UNITS:
+        return True
+    bounds = f.get("bounds")
+    return unit is None and isinstance(bounds, list | tuple) and list(bounds) == [0.0, 1.0]
+
+
+def section_finding_cells(f: Mapping[str, Any]) -> dict[str, str]:
+    """A section finding as plain texts: ``value`` (with its unit), ``ci``, ``role``, ``reading``,
+    ``better`` (which direction is better). Rates (unit share/rate or bounds [0, 1]) read as
+    percentages with :func:`fmt_pct`; other numbers with :func:`fmt_num`."""
+    rate = _is_rate(f)
+    lo, hi = f.get("ci_low"), f.get("ci_high")
+    if rate:
+        value = fmt_pct(f.get("value"))
+        ci = "" if lo is None and hi is None else fmt_ci(lo, hi)
+    else:
+        unit = f.get("unit")
+        value = fmt_num(f.get("value")) + (
+            f" {unit}" if unit and f.get("value") is not None else ""
+        )
+        ci = "" if lo is None and hi is None else f"[{fmt_num(lo)}, {fmt_num(hi)}]"
+    level = f.get("confidence_level")
+    if ci and isinstance(level, int | float):
+        ci = f"{fmt_pct(level, digits=0)} CI {ci}"
+    direction = f.get("direction")
+    better = {"lower_is_better": "lower", "higher_is_better": "higher"}.get(str(direction), "")
+    return {
+        "name": str(f.get("name", "")),
+        "value": value,
+        "ci": ci,
+        "role": str(f.get("role", "")),
+        "better": better,
+        "reading": str(f.get("reading") or ""),
+    }
+
+
+def _image_ext(media_type: str) -> str:
+    return "svg" if media_type == "image/svg+xml" else "png"
+
+
+def section_image_files(report: AuditReport) -> dict[tuple[str, int], str]:
+    """``{(section name, image index): relative file name}`` for every section image, as
+    :func:`synth_audit.report.write.write_report` writes them beside the card
+    (``audit_card_images/<section>-<n>.<ext>``; names made safe for any file system)."""
+    out: dict[tuple[str, int], str] = {}
+    for name, sec in report.sections.items():
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-.") or "section"
+        for i, img in enumerate(sec.get("images", []) or []):
+            ext = _image_ext(str(img.get("media_type", "image/png")))
+            out[(str(name), i)] = f"audit_card_images/{safe}-{i + 1}.{ext}"
+    return out
+
+
+def article29_assessed(report: AuditReport) -> bool:
+    """Whether the Article 29 criteria (singling out, linkability, inference) belong in this
+    report: they do for a release audit, and not for an audit that ran none of them (a model,
+    language-model, time-series or diffusion audit: ``attacks == {}`` and ``inference == {}``)."""
+    return bool(report.attacks) or bool(report.inference)
+
+
+def sections_evidence(report: AuditReport) -> list[str]:
+    """What evidence an audit without Article 29 attacks gives, one plain sentence per kind."""
+    out: list[str] = []
+    if report.membership:
+        out.append(
+            f"Membership inference: {len(report.membership)} attack(s) "
+            f"({', '.join(str(n) for n in report.membership)})."
+        )
+    for name, sec in report.sections.items():
+        n = len(sec.get("findings", []) or [])
+        out.append(f"{sec.get('title', name)}: {n} finding(s) (section {name}).")
+    if not out:
+        out.append("No evidence: this audit ran no attack and holds no findings.")
+    return out
+
+
+def _purpose(report: AuditReport) -> str:
+    if not article29_assessed(report) and report.target is not None:
+        kind = str(report.target.get("kind", "target")).replace("_", " ")
+        return (
+            f"This card records a privacy risk evaluation of a {md_escape(kind)} target before it "
+            "is shared or deployed. It measures what an attacker who can use the target as stated "
+            "in the threat model below learns about the real people in its training data "
+            "(membership inference and the findings listed), beside a baseline where one was run. "
+            "It is evidence for a release decision, which the sign-off block below records; it is "
+            "not a certificate of anonymity."
+        )
+    return (
+        "This card records a privacy risk evaluation of a synthetic data release before it is "
+        "shared. It measures how much an attacker who reads the release learns about the real "
+        "people in the data the release was made from, beyond what the population reveals anyway, "
+        "against the three anonymisation criteria of the Article 29 Working Party (Opinion 05/2014: "
+        "singling out, linkability, inference), membership inference, and next to them the "
+        "utility of the release. It is evidence for a release decision, which the sign-off block "
+        "below records; it is not a certificate of anonymity."
+    )
+
+
+def _no_article29_lines(report: AuditReport) -> list[str]:
+    t = report.target or {}
+    kind = str(t.get("kind", "target"))
+    return [
+        "## Evidence this audit gives",
+        "",
+        f"This is an audit of a {md_escape(kind.replace('_', ' '))} target. The Article 29 "
+        "criteria (singling out, linkability, inference) are measured on released records; this "
+        "audit attacked the target through what it exposes instead, so they do not apply here "
+        "and are not listed. It gives:",
+        "",
+        *[f"- {md_escape(s)}" for s in sections_evidence(report)],
+        "",
+        f"*Threat model.* {md_escape(threat_model_words(t.get('capabilities'), kind))}",
+        "",
+    ]
+
+
+def _section_lines(
+    report: AuditReport, image_files: Mapping[tuple[str, int], str] | None = None
+) -> list[str]:
+    out: list[str] = []
+    for name, sec in report.sections.items():
+        out += [f"## {md_escape(sec.get('title', name))}", ""]
+        out += [f"*Section* `{name}` *({md_escape(sec.get('kind', ''))})*.", ""]
+        if sec.get("summary"):
+            out += [md_escape(sec["summary"]), ""]
+        findings = [f for f in sec.get("findings", []) or [] if isinstance(f, Mapping)]
+        if findings:
+            out += [
+                "| finding | value | CI | role | better | reading |",
+                "|---|---:|---|---|---|---|",
+            ]
+            for f in findings:
+                c = section_finding_cells(f)
+                out.append(
+                    f"| {md_escape(c['name'])} | {md_escape(c['value'])} | {md_escape(c['ci'])} | "
+                    f"{c['role']} | {c['better']} | {md_escape(c['reading'])} |"
+                )
+            out.append("")
+        for t in sec.get("tables", []) or []:
+            cols = [str(c) for c in t.get("columns", [])]
+            rows = list(t.get("rows", []))
+            out += [
+                f"**{md_escape(t.get('title', ''))}**",
+                "",
+                "| " + " | ".join(md_escape(c) for c in cols) + " |",
+                "|" + "---|" * len(cols),
+            ]
+            for r in rows[:CARD_TABLE_ROWS]:
+                out.append("| " + " | ".join(md_escape(fmt_param(v)) for v in r) + " |")
+            if len(rows) > CARD_TABLE_ROWS:
+                out += ["", f"({len(rows) - CARD_TABLE_ROWS:,} more rows in report.json.)"]
+            out.append("")
+        for i, img in enumerate(sec.get("images", []) or []):
+            title = md_escape(img.get("title", f"image {i + 1}"))
+            path = (image_files or {}).get((str(name), i))
+            if path is not None:
+                out += [f"![{md_escape(img.get('alt') or title)}]({path})", ""]
+            else:
+                out += [f"Image: *{title}* (embedded in report.html).", ""]
+        for w in sec.get("warnings", []) or []:
+            out += [
+                f"> **Warning ({md_escape(w.get('code', ''))}):** {md_escape(w.get('message', ''))}",
+                "",
+            ]
+    return out
+
+
+def render_audit_card(
+    report: AuditReport,
+    *,
+    image_files: Mapping[tuple[str, int], str] | None = None,
+    dpia_link: str | None = None,
+) -> str:
+    """The audit card as Markdown (organised by the three Article 29 criteria, membership, utility,
+    then every report section). ``image_files`` maps ``(section, image index)`` to the file the
+    writer put beside the card (see :func:`section_image_files`); without it images are named.
+    ``dpia_link``: the DPIA evidence document written beside the card (linked near the top)."""
     conf = fmt_pct(float(report.config.get("confidence_level", 0.95)), digits=0)
     engine = report.config.get("engine", "native")
     lines: list[str] = [
@@ -657,15 +847,14 @@ def render_audit_card(report: AuditReport) -> str:
             for code, title, text in control_banners(report)
             for line in (f"> **⚠ {md_escape(title)}** ({code}). {md_escape(text)}", "")
         ],
+        *(
+            [f"DPIA evidence for this audit: [{md_escape(dpia_link)}]({dpia_link}).", ""]
+            if dpia_link
+            else []
+        ),
         "## Purpose and scope",
         "",
-        "This card records a privacy risk evaluation of a synthetic data release before it is "
-        "shared. It measures how much an attacker who reads the release learns about the real "
-        "people in the data the release was made from, beyond what the population reveals anyway, "
-        "against the three anonymisation criteria of the Article 29 Working Party (Opinion 05/2014: "
-        "singling out, linkability, inference), membership inference, and next to them the "
-        "utility of the release. It is evidence for a release decision, which the sign-off block "
-        "below records; it is not a certificate of anonymity.",
+        _purpose(report),
         "",
         "## What was audited",
         "",
@@ -715,13 +904,22 @@ def render_audit_card(report: AuditReport) -> str:
             f"more than the population; 1 means everything. Intervals are {conf} confidence "
             "intervals."
         )
-    lines += ["", "## How to read a risk", "", how, ""]
+    if article29_assessed(report):
+        lines += ["", "## How to read a risk", "", how, ""]
+    else:
+        lines.append("")
 
     summary = report.summary()
     lines += ["## Summary", ""]
     worst_item = report.max_risk()
     hi_item = report.max_ci_high()
-    if not list(report.risks()):
+    if not article29_assessed(report):
+        lines += [
+            "The Article 29 criteria do not apply to this target (see the evidence it gives "
+            "below).",
+            "",
+        ]
+    elif not list(report.risks()):
         lines += [
             "No Article 29 attack was run." if report.membership else "No attack was run.",
             "",
@@ -750,7 +948,11 @@ def render_audit_card(report: AuditReport) -> str:
         )
     mia = report.max_membership()
     if mia is None:
-        lines.append("- Membership inference: not assessed in this audit.")
+        lines.append(
+            "- Membership inference: "
+            + ("not assessed" if article29_assessed(report) else "no attack was run")
+            + " in this audit."
+        )
     else:
         m_name, m = mia
         lines.append(
@@ -764,9 +966,19 @@ def render_audit_card(report: AuditReport) -> str:
         + ".",
         f"- Warnings: {summary['n_warnings']} (listed below).",
         "",
-        "| criterion | attack | risk | CI | attack | baseline | control | attacks |",
-        "|---|---|---:|---|---:|---:|---:|---:|",
     ]
+    if report.sections:
+        lines += [
+            "- Further findings: "
+            + md_escape(", ".join(str(sec.get("title", n)) for n, sec in report.sections.items()))
+            + " (sections below).",
+            "",
+        ]
+    if list(report.risks()):
+        lines += [
+            "| criterion | attack | risk | CI | attack | baseline | control | attacks |",
+            "|---|---|---:|---|---:|---:|---:|---:|",
+        ]
     for name, r in report.risks():
         crit = {"singling_out": "Singling out", "linkability": "Linkability"}.get(
             attack_family(name), "Inference"
@@ -783,7 +995,11 @@ def render_audit_card(report: AuditReport) -> str:
     lines.append("")
 
     risks = list(report.risks())
-    for i, (family, title, question) in enumerate(CRITERIA, start=1):
+    if not article29_assessed(report):
+        lines += _no_article29_lines(report)
+    for i, (family, title, question) in enumerate(
+        CRITERIA if article29_assessed(report) else (), start=1
+    ):
         lines += [f"## {i}. {title}", "", f"*Question.* {question}", ""]
         mine = [(n, r) for n, r in risks if attack_family(n) == family]
         if not mine:
@@ -800,10 +1016,14 @@ def render_audit_card(report: AuditReport) -> str:
 
     lines += _membership_lines(report)
     lines += _utility_lines(report)
+    lines += _section_lines(report, image_files)
 
-    lines += ["## Diagnostics (not proof of privacy)", ""]
     dcr = report.dcr
-    if dcr is None:
+    if dcr is not None or article29_assessed(report):
+        lines += ["## Diagnostics (not proof of privacy)", ""]
+    if dcr is None and not article29_assessed(report):
+        pass
+    elif dcr is None:
         lines += [
             "The distance-to-closest-record diagnostic needs a control set; it was not run.",
             "",

@@ -21,6 +21,7 @@ from synth_audit.report.card import (
     MEMBERSHIP_THREAT,
     UTILITY_RANKING_NOTE,
     all_report_warnings,
+    article29_assessed,
     attack_family,
     attack_title,
     audited_items,
@@ -32,11 +33,13 @@ from synth_audit.report.card import (
     membership_reading,
     membership_tpr,
     reading,
+    section_finding_cells,
+    sections_evidence,
     threat_model,
     utility_breakdown,
 )
 from synth_audit.report.model import AuditReport
-from synth_audit.report.wording import display_ci
+from synth_audit.report.wording import display_ci, threat_model_words
 from synth_audit.results import AttackResult, AuditWarning
 
 __all__ = ["RISK_BANDS", "all_report_warnings", "render_html"]
@@ -120,6 +123,11 @@ svg{max-width:100%;height:auto;display:block}
 svg text{font-family:-apple-system,"Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif}
 footer{color:var(--muted);font-size:12.5px;padding:10px 0 40px}
 .empty{color:var(--muted);font-style:italic}
+.role{display:inline-block;border-radius:999px;padding:0 8px;font-size:12px;font-weight:600;
+background:#e9ecef;color:var(--muted)}.role.risk{background:#ffe3e3;color:var(--bad)}
+.role.utility{background:#d3f9d8;color:var(--ok)}.role.evidence{background:#e7f5ff;color:#1864ab}
+figure{margin:10px 0}figure img{max-width:100%;height:auto;border:1px solid var(--line)}
+figcaption{font-size:13px;color:var(--muted)}
 @media (max-width:820px){.verdict,.grid2{grid-template-columns:1fr}}
 @media print{nav.toc{display:none}body{background:#fff}section.card{border-color:#ccc}}
 """
@@ -563,12 +571,17 @@ def _header(report: AuditReport) -> str:
     dl = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in items)
     return (
         f'<header class="top"><div class="wrap"><h1>{_e(_title(report))}</h1>'
-        '<div class="sub">Singling out, linkability and inference (Article 29 Working Party, '
-        "Opinion 05/2014), membership inference and utility, each against a baseline"
         + (
-            " and a control attack."
-            if report.control_status() != "none"
-            else " (no control set: no control attack was run)."
+            '<div class="sub">Singling out, linkability and inference (Article 29 Working Party, '
+            "Opinion 05/2014), membership inference and utility, each against a baseline"
+            + (
+                " and a control attack."
+                if report.control_status() != "none"
+                else " (no control set: no control attack was run)."
+            )
+            if article29_assessed(report)
+            else '<div class="sub">Membership inference and the findings of this audit kind, '
+            "each beside its baseline where one was run."
         )
         + f"</div><dl>{dl}</dl></div></header>"
     )
@@ -588,15 +601,26 @@ def _nav(report: AuditReport) -> str:
         ("warnings", "Warnings"),
         ("audited", "What was audited"),
         ("inputs", "Inputs"),
-        ("singling_out", "Singling out"),
-        ("linkability", "Linkability"),
-        ("inference", "Inference"),
-        ("membership", "Membership"),
-        ("exposed", "Exposed records"),
-        ("dcr", "Diagnostics"),
-        ("utility", "Utility"),
-        ("limitations", "Limitations"),
     ]
+    if article29_assessed(report):
+        links += [
+            ("singling_out", "Singling out"),
+            ("linkability", "Linkability"),
+            ("inference", "Inference"),
+        ]
+    else:
+        links.append(("evidence", "Evidence"))
+    links.append(("membership", "Membership"))
+    if article29_assessed(report):
+        links.append(("exposed", "Exposed records"))
+    if article29_assessed(report) or report.dcr is not None:
+        links.append(("dcr", "Diagnostics"))
+    links.append(("utility", "Utility"))
+    links += [
+        (f"section-{_anchor(name)}", str(sec.get("title", name)))
+        for name, sec in report.sections.items()
+    ]
+    links.append(("limitations", "Limitations"))
     a = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in links)
     return f'<nav class="toc"><div class="wrap">{a}</div></nav>'
 
@@ -624,6 +648,11 @@ def _summary(report: AuditReport, n_warnings: int) -> str:
     unmeasurable = [(n, r) for n, r in report.risks() if not r.measurable]
     if worst is None or top is None:
         why = "No attack was run." if not unmeasurable else "No criterion could be measured."
+        if not article29_assessed(report):
+            why = (
+                "The Article 29 criteria do not apply to this target; see membership inference "
+                "and the findings below."
+            )
         main = (
             '<div class="kpi na"><div class="label">Highest risk</div><div class="big">n/a</div>'
             f'<div class="ci">{_e(why)}</div></div>'
@@ -684,7 +713,8 @@ def _summary(report: AuditReport, n_warnings: int) -> str:
 def _summary_membership(report: AuditReport) -> str:
     mia = report.max_membership()
     if mia is None:
-        return '<p class="small muted">Membership inference: not assessed in this audit.</p>'
+        what = "not assessed" if article29_assessed(report) else "no attack was run"
+        return f'<p class="small muted">Membership inference: {what} in this audit.</p>'
     name, m = mia
     return (
         f'<p class="riskline">Membership inference ({len(report.membership)} attack(s)): highest '
@@ -882,7 +912,93 @@ def _attack_block(name: str, r: AttackResult, show_threat: bool) -> str:
     )
 
 
+def _no_article29(report: AuditReport) -> str:
+    """For an audit that ran no Article 29 attack (a model audit): what evidence it gives and the
+    threat model its target's capabilities state, instead of three "not assessed" criteria."""
+    t = report.target or {}
+    kind = str(t.get("kind", "target"))
+    items = "".join(f"<li>{_e(x)}</li>" for x in sections_evidence(report))
+    return (
+        '<section class="card" id="evidence"><h2>Evidence this audit gives</h2>'
+        f"<p>This is an audit of a {_e(kind.replace('_', ' '))} target. The Article 29 criteria "
+        "(singling out, linkability, inference) are measured on released records; this audit "
+        "attacked the target through what it exposes instead, so they do not apply here and are "
+        f"not listed. It gives:</p><ul>{items}</ul>"
+        f'<div class="threat"><b>Threat model.</b> '
+        f"{_e(threat_model_words(t.get('capabilities'), kind))}</div></section>"
+    )
+
+
+# Rows of a section table shown in report.html (the rest are counted; all are in report.json).
+HTML_TABLE_ROWS = 100
+
+
+def _section_html(name: str, sec: Mapping[str, Any]) -> str:
+    parts = [
+        f'<section class="card report-section" id="section-{_e(_anchor(name))}">'
+        f"<h2>{_e(sec.get('title', name))}"
+        f'<span class="crit mono">{_e(name)} · {_e(sec.get("kind", ""))}</span></h2>'
+    ]
+    if sec.get("summary"):
+        parts.append(f'<p class="reading">{_e(sec["summary"])}</p>')
+    findings = [f for f in sec.get("findings", []) or [] if isinstance(f, Mapping)]
+    if findings:
+        rows = []
+        for f in findings:
+            c = section_finding_cells(f)
+            rows.append(
+                [
+                    f'<span class="mono">{_e(c["name"])}</span>',
+                    f"<b>{_e(c['value'])}</b>",
+                    _e(c["ci"]),
+                    f'<span class="role {_e(c["role"])}">{_e(c["role"])}</span>',
+                    _e(c["better"]),
+                    _e(c["reading"]),
+                ]
+            )
+        parts.append(
+            _table(["Finding", "Value", "CI", "Role", "Better", "Reading"], rows, num=(1,))
+        )
+    for t in sec.get("tables", []) or []:
+        body = list(t.get("rows", []))
+        shown = body[:HTML_TABLE_ROWS]
+        parts.append(f"<h3>{_e(t.get('title', ''))}</h3>")
+        parts.append(
+            _table(
+                [_e(c) for c in t.get("columns", [])],
+                [[_e(fmt_param(v)) for v in r] for r in shown],
+            )
+        )
+        if len(body) > len(shown):
+            parts.append(
+                f'<p class="small muted">{len(body) - len(shown):,} more rows (of {len(body):,}) '
+                "are in report.json.</p>"
+            )
+    for img in sec.get("images", []) or []:
+        media = str(img.get("media_type", "image/png"))
+        if media not in ("image/png", "image/svg+xml"):
+            continue
+        data = re.sub(r"[^A-Za-z0-9+/=]", "", str(img.get("data_base64", "")))
+        parts.append(
+            f'<figure><img src="data:{media};base64,{data}" alt="{_e(img.get("alt") or "")}">'
+            f"<figcaption>{_e(img.get('title', ''))}</figcaption></figure>"
+        )
+    for w in sec.get("warnings", []) or []:
+        parts.append(
+            f'<div class="inline-warn">⚠ <span class="code">{_e(w.get("code", ""))}</span>'
+            f"{_e(w.get('message', ''))}</div>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _sections(report: AuditReport) -> str:
+    return "".join(_section_html(str(n), sec) for n, sec in report.sections.items())
+
+
 def _criteria(report: AuditReport) -> str:
+    if not article29_assessed(report):
+        return _no_article29(report)
     risks = list(report.risks())
     out = []
     for family, title, question in CRITERIA:
@@ -1248,9 +1364,10 @@ def render_html(report: AuditReport) -> str:
         + _inputs(report)
         + _criteria(report)
         + _membership(report)
-        + _exposed(report)
-        + _dcr(report)
+        + (_exposed(report) if article29_assessed(report) else "")
+        + (_dcr(report) if article29_assessed(report) or report.dcr is not None else "")
         + _utility(report)
+        + _sections(report)
         + _limitations()
         + f"<footer>Generated by synth-audit {_e(report.tool_version)} on {_e(report.created_at)}. "
         "This page is self-contained: it loads nothing from the network.</footer></main>"

@@ -7,6 +7,10 @@ Files written (names are part of the public contract)::
     audit_card.md        the Markdown audit card
     per_record.csv       one row per (attack, attacked record)
     exposed_records.csv  training records ranked by the number of attacks that succeeded on them
+    audit_card_images/   the images of the report's sections, which the card links (only when the
+                         report has section images; report.html embeds them)
+    dpia.md, dpia.json   the DPIA evidence, when the caller passes it (``extra_files``); the card
+                         then links dpia.md
 
 Every file is written to a temporary file in the same directory and moved into place with
 ``os.replace``, so a reader never sees a half-written file. All documents are rendered before the
@@ -22,17 +26,20 @@ numeric column is a number, not a formula).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from synth_audit.errors import SynthAuditError
-from synth_audit.report.card import render_audit_card
+from synth_audit.report.card import render_audit_card, section_image_files
 from synth_audit.report.html import render_html
 from synth_audit.report.model import AuditReport
 
@@ -125,28 +132,70 @@ def _atomic_write(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
+def _section_images(report: AuditReport) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for (name, i), rel in section_image_files(report).items():
+        img = report.sections[name]["images"][i]
+        try:
+            out[rel] = base64.b64decode(str(img.get("data_base64", "")), validate=True)
+        except (binascii.Error, ValueError):
+            raise SynthAuditError(
+                f"Report section {name!r}, image {i + 1} ({img.get('title', '')!r}) does not hold "
+                "valid base64 data. Rebuild the section with synth_audit.report.sections.image."
+            ) from None
+    return out
+
+
 def write_report(
-    report: AuditReport, out_dir: str | Path, *, overwrite: bool = False
+    report: AuditReport,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> dict[str, Path]:
-    """Write every report file into ``out_dir`` (created if needed); return {file name: path}."""
+    """Write every report file into ``out_dir`` (created if needed); return {file name: path}.
+
+    ``extra_files``: further documents ``{file name: bytes}`` written with the report (before
+    report.json), such as ``dpia.md`` and ``dpia.json``; the card links ``dpia.md`` when given.
+    """
     out = check_out_dir(out_dir, overwrite=overwrite)
     per_record = report.per_record()
+    extra = dict(extra_files or {})
+    bad = sorted(
+        n for n in extra if n in REPORT_FILES or "/" in n or "\\" in n or n.startswith(".")
+    )
+    if bad:
+        raise SynthAuditError(
+            f"Extra report files {bad} would replace a report file or leave the directory; "
+            "pass plain new file names."
+        )
+    images = _section_images(report)
+    card = render_audit_card(
+        report,
+        image_files=section_image_files(report),
+        dpia_link="dpia.md" if "dpia.md" in extra else None,
+    )
     contents: dict[str, bytes] = {
         "report.html": render_html(report).encode("utf-8"),
-        "audit_card.md": render_audit_card(report).encode("utf-8"),
+        "audit_card.md": card.encode("utf-8"),
         "per_record.csv": csv_bytes(per_record),
         "exposed_records.csv": csv_bytes(report.exposed_records(top=sys.maxsize)),
+        **images,
+        **extra,
         "report.json": (report.to_json() + "\n").encode("utf-8"),
     }
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if images:
+            (out / "audit_card_images").mkdir(exist_ok=True)
     except OSError as exc:
         raise SynthAuditError(
             f"Cannot create the output directory {str(out)!r}: {exc.strerror or exc}. Choose another --out."
         ) from None
     mode = 0o666 & ~_umask()
     paths: dict[str, Path] = {}
-    for name in REPORT_FILES:  # report.json last
+    order = [n for n in contents if n != "report.json"] + ["report.json"]
+    for name in order:  # report.json last
         path = out / name
         try:
             _atomic_write(path, contents[name], mode)
