@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 # Attacks (appended by the membership-attacks work): no-box attacks on a release, target
-# selection, black-box shadow modelling on a generator.
+# (challenge record) selection, black-box shadow modelling on a generator.
 from synth_audit.membership.nobox import (
     MIN_REFERENCE_ROWS,
     NOBOX_ATTACKS,
@@ -49,11 +49,14 @@ from synth_audit.membership.nobox import (
     run_nobox_attacks,
 )
 from synth_audit.membership.selection import (
+    ChallengeSelection,
     TargetSelection,
     isolation_scores,
+    select_challenges,
     select_targets,
 )
 from synth_audit.membership.shadow import (
+    ChallengeFeaturizer,
     ShadowAttackRun,
     ShadowTimings,
     TargetFeaturizer,
@@ -65,6 +68,8 @@ from synth_audit.membership.shadow import (
 __all__ += [
     "MIN_REFERENCE_ROWS",
     "NOBOX_ATTACKS",
+    "ChallengeFeaturizer",
+    "ChallengeSelection",
     "ShadowAttackRun",
     "ShadowTimings",
     "TargetFeaturizer",
@@ -75,6 +80,7 @@ __all__ += [
     "run_nobox_attacks",
     "run_shadow_attack",
     "run_shadow_task",
+    "select_challenges",
     "select_targets",
     "shadow_attack",
 ]

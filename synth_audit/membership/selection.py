@@ -1,4 +1,8 @@
-"""Which records to attack: a random sample, or the most vulnerable ones.
+"""Which records to attack (the *challenge* records): a random sample, or the most vulnerable ones.
+
+"Target" names the thing attacked (a release, a generator, a model: :mod:`synth_audit.targets`); the
+records whose membership is tested are its challenges. ``TargetSelection`` / ``select_targets`` are
+the deprecated names of :class:`ChallengeSelection` / :func:`select_challenges`.
 
 Membership risk is not uniform. Records in sparse regions of the data (outliers) are the ones a
 generator can only reproduce by memorising them, and the ones whose presence changes the release
@@ -15,8 +19,9 @@ is balanced); ``strategy="random"`` takes ``n`` of each uniformly without replac
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,15 +31,22 @@ from synth_audit.errors import ConfigError, DataValidationError
 from synth_audit.membership.nobox import check_frame, check_int, check_seed, coerce_frames
 from synth_audit.schema import Schema
 
-__all__ = ["STRATEGIES", "TargetSelection", "isolation_scores", "select_targets"]
+__all__ = [
+    "STRATEGIES",
+    "ChallengeSelection",
+    "TargetSelection",
+    "isolation_scores",
+    "select_challenges",
+    "select_targets",
+]
 
 Strategy = Literal["random", "vulnerable"]
 STRATEGIES = ("random", "vulnerable")
 
 
 @dataclass(frozen=True)
-class TargetSelection:
-    """Chosen targets as row *positions* (0-based, ``iloc``) into ``members`` and ``nonmembers``.
+class ChallengeSelection:
+    """Chosen challenge records as row *positions* (0-based, ``iloc``) into ``members`` and ``nonmembers``.
 
     ``member_isolation`` / ``nonmember_isolation`` hold the isolation (mean Gower distance to the
     ``k`` nearest population records) of each chosen record, in the same order. For
@@ -88,7 +100,7 @@ def isolation_scores(
     """Mean Gower distance of each row of ``frame`` to its ``k`` nearest rows of ``population``.
 
     With ``exclude_self`` (default) ``frame``'s rows are taken to be rows of ``population``: each
-    one's nearest neighbour (itself, at distance 0) is skipped. Use it to compare target
+    one's nearest neighbour (itself, at distance 0) is skipped. Use it to compare challenge
     selections.
     """
     owner = "isolation_scores"
@@ -104,7 +116,7 @@ def isolation_scores(
     return np.asarray(dist[:, skip:].mean(axis=1), dtype=np.float64)
 
 
-def select_targets(
+def select_challenges(
     members: pd.DataFrame,
     nonmembers: pd.DataFrame,
     *,
@@ -114,14 +126,14 @@ def select_targets(
     reference: pd.DataFrame | None = None,
     k: int = 5,
     random_state: int | None = None,
-) -> TargetSelection:
+) -> ChallengeSelection:
     """Choose ``n`` members and ``n`` non-members to attack (see the module docstring).
 
     Returns row positions into ``members`` and ``nonmembers`` with their isolation. The
     population used for isolation is members ∪ non-members ∪ ``reference`` (when given); pass the
-    reference so that "isolated" means isolated in the population, not only among the targets.
+    reference so that "isolated" means isolated in the population, not only among the challenges.
     """
-    owner = "select_targets"
+    owner = "select_challenges"
     n = check_int(n, "n", owner, 1)
     k = check_int(k, "k", owner, 1)
     seed = check_seed(random_state, owner)
@@ -139,7 +151,7 @@ def select_targets(
     ]
     if too_few:
         raise DataValidationError(
-            f"{owner}: n={n} targets of each class were asked for, but {' and '.join(too_few)} "
+            f"{owner}: n={n} challenge records of each class were asked for, but {' and '.join(too_few)} "
             "rows. Lower n or pass more records."
         )
     raw = {"members": members, "nonmembers": nonmembers}
@@ -156,7 +168,7 @@ def select_targets(
         # Most isolated first; ties keep row order (stable sort on the negated isolation).
         pick_m = np.argsort(-iso_m, kind="stable")[:n]
         pick_n = np.argsort(-iso_n, kind="stable")[:n]
-    return TargetSelection(
+    return ChallengeSelection(
         members=pick_m.astype(np.int64),
         nonmembers=pick_n.astype(np.int64),
         member_isolation=iso_m[pick_m],
@@ -165,3 +177,18 @@ def select_targets(
         k=k,
         seed=seed,
     )
+
+
+def select_targets(*args: Any, **kwargs: Any) -> ChallengeSelection:
+    """Deprecated name of :func:`select_challenges` (the records attacked are challenges; a target
+    is what is attacked)."""
+    warnings.warn(
+        "select_targets is deprecated; use select_challenges (same arguments).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return select_challenges(*args, **kwargs)
+
+
+#: Deprecated name of :class:`ChallengeSelection`.
+TargetSelection = ChallengeSelection

@@ -1,6 +1,10 @@
 """Black-box membership inference by shadow modelling (Stadler, Oprisanu & Troncoso 2022,
 "Synthetic Data – Anonymisation Groundhog Day", USENIX Security).
 
+Words: the *target* is what is attacked (here a generator, :mod:`synth_audit.targets`); the records
+whose membership is tested are *challenge* records (``challenges=``; the paper calls them targets,
+and ``targets=`` is kept as a deprecated keyword). Below, ``t`` is one challenge record.
+
 Threat model. The attacker knows the generator (its class and parameters, so it can re-fit
 copies), holds real records from the population (the *reference*), and wants to know whether one
 target record ``t`` was in the data a release was made from. For each target:
@@ -10,7 +14,7 @@ target record ``t`` was in the data a release was made from. For each target:
    the other half keep it out (label 0); fit a fresh clone of the generator on it and sample
    ``synth_size`` records. Both kinds of training set have the same size, so size is no signal.
 2. **Features.** Each shadow release is summarised *relative to t* by a featurizer (default
-   :class:`TargetFeaturizer`): the share of synthetic records within Gower radius ``r`` of ``t``
+   :class:`ChallengeFeaturizer`): the share of synthetic records within Gower radius ``r`` of ``t``
    for a few radii, the Gower distances of the 1st..k-th nearest synthetic records to ``t``, and
    per-column marginal statistics (the share of synthetic records that agree with ``t`` on the
    column, within ``window`` of the column range for numeric ones, and each numeric column's mean
@@ -56,6 +60,7 @@ import dataclasses
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -80,7 +85,9 @@ from synth_audit.schema import Schema
 
 __all__ = [
     "CLASSIFIERS",
+    "ChallengeFeaturizer",
     "Featurizer",
+    "FittedChallengeFeaturizer",
     "FittedFeaturizer",
     "FittedTargetFeaturizer",
     "ShadowAttackRun",
@@ -122,7 +129,7 @@ class Featurizer(Protocol):
 
 
 @dataclass(frozen=True)
-class TargetFeaturizer:
+class ChallengeFeaturizer:
     """Default featurizer: proximity of the release to the target, and marginals around it.
 
     * ``radii``: for each ``r``, the share of synthetic records within Gower distance ``r`` of t;
@@ -139,8 +146,8 @@ class TargetFeaturizer:
     k: int = 5
     window: float = 0.05
 
-    def fit(self, population: pd.DataFrame, schema: Schema) -> FittedTargetFeaturizer:
-        owner = "TargetFeaturizer"
+    def fit(self, population: pd.DataFrame, schema: Schema) -> FittedChallengeFeaturizer:
+        owner = "ChallengeFeaturizer"
         problems = []
         radii = tuple(self.radii)
         if not radii or not all(
@@ -170,7 +177,7 @@ class TargetFeaturizer:
             hi = float(finite.max()) if finite.size else 0.0
             lows[c] = lo
             spans[c] = hi - lo if hi > lo else 1.0
-        return FittedTargetFeaturizer(
+        return FittedChallengeFeaturizer(
             encoder=encoder,
             columns=tuple(schema.used),
             numeric=numeric,
@@ -183,8 +190,8 @@ class TargetFeaturizer:
 
 
 @dataclass(frozen=True)
-class FittedTargetFeaturizer:
-    """:class:`TargetFeaturizer` fitted on a population (picklable; sent to every task)."""
+class FittedChallengeFeaturizer:
+    """:class:`ChallengeFeaturizer` fitted on a population (picklable; sent to every task)."""
 
     encoder: MixedEncoder
     columns: tuple[str, ...]
@@ -707,7 +714,8 @@ def plan_shadow_fits(
     *,
     generator: Any,
     reference: pd.DataFrame,
-    targets: pd.DataFrame,
+    challenges: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None = None,
     schema: Schema | None = None,
     n_shadow: int = 20,
     train_size: int = 500,
@@ -723,6 +731,7 @@ def plan_shadow_fits(
     training sets as the attack. Hand them to a fit cache (``synth_audit.study.fits``) and give the
     attack a ``samples`` function that reads them back.
     """
+    targets = _challenges(challenges, targets, "plan_shadow_fits")
     return _plan(
         generator=generator,
         reference=reference,
@@ -781,7 +790,8 @@ def run_shadow_attack(
     *,
     generator: Any,
     reference: pd.DataFrame,
-    targets: pd.DataFrame,
+    challenges: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None = None,
     schema: Schema | None = None,
     n_shadow: int = 20,
     train_size: int = 500,
@@ -797,6 +807,7 @@ def run_shadow_attack(
     samples: SamplesFn | None = None,
 ) -> ShadowAttackRun:
     """Shadow-modelling attack with its features and timings; see :func:`shadow_attack`."""
+    targets = _challenges(challenges, targets, "run_shadow_attack")
     wall_start = time.perf_counter()
     owner = "shadow_attack"
 
@@ -831,7 +842,7 @@ def run_shadow_attack(
         owner=owner,
         check_extra=check_extra,
     )
-    featurizer = TargetFeaturizer() if featurizer is None else featurizer
+    featurizer = ChallengeFeaturizer() if featurizer is None else featurizer
     template, frames, used = plan.template, plan.frames, plan.used
     shadow_pool, eval_pool = plan.shadow_pool, plan.eval_pool
     n_shadow, n_eval = plan.n_shadow, plan.n_eval
@@ -895,6 +906,7 @@ def run_shadow_attack(
         "generator": gen_name,
         "generator_params": _plain(template.get_params()),
         "n_targets": len(targets),
+        "n_challenges": len(targets),
         "n_shadow": n_shadow,
         "n_eval": n_eval,
         "train_size": plan.train_size,
@@ -955,7 +967,8 @@ def shadow_attack(
     *,
     generator: Any,
     reference: pd.DataFrame,
-    targets: pd.DataFrame,
+    challenges: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None = None,
     schema: Schema | None = None,
     n_shadow: int = 20,
     train_size: int = 500,
@@ -974,7 +987,7 @@ def shadow_attack(
 
     ``generator``: an (unfitted or fitted) generator, or a registered name; it is cloned for every
     fit. ``reference``: real population records the attacker holds (split in half into shadow and
-    evaluation pools unless ``eval_population`` is given). ``targets``: the records attacked, one
+    evaluation pools unless ``eval_population`` is given). ``challenges``: the records attacked, one
     row each (not part of ``reference``; identical reference rows are dropped). Each training set
     has ``train_size`` records, each release ``synth_size`` (default ``train_size``); ``n_shadow``
     shadow releases (≥ 4) and ``n_eval`` evaluation releases (≥ 2) per target, half of each with
@@ -989,10 +1002,11 @@ def shadow_attack(
     arguments, it returns the samples in that order, e.g. from a fit cache). The features,
     classifiers and result are then computed here; the same samples give the same result.
     """
+    targets = _challenges(challenges, targets, "shadow_attack")
     return run_shadow_attack(
         generator=generator,
         reference=reference,
-        targets=targets,
+        challenges=targets,
         schema=schema,
         n_shadow=n_shadow,
         train_size=train_size,
@@ -1007,3 +1021,33 @@ def shadow_attack(
         progress=progress,
         samples=samples,
     ).result
+
+
+def _challenges(
+    challenges: pd.DataFrame | None, targets: pd.DataFrame | None, owner: str
+) -> pd.DataFrame:
+    """The challenge records, given as ``challenges=`` or as the deprecated ``targets=``."""
+    if challenges is not None and targets is not None:
+        raise ConfigError(
+            f"{owner} got both 'challenges' and 'targets' (the deprecated name of 'challenges'); "
+            "pass the records attacked once, as challenges=."
+        )
+    if targets is not None:
+        warnings.warn(
+            f"The 'targets' parameter of {owner} is deprecated; pass the records attacked as "
+            "challenges= (a target is what is attacked, the generator).",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return targets
+    if challenges is None:
+        raise ConfigError(
+            f"{owner} needs the records to attack: pass challenges= (a DataFrame, one row per "
+            "challenge record)."
+        )
+    return challenges
+
+
+#: Deprecated names of :class:`ChallengeFeaturizer` and :class:`FittedChallengeFeaturizer`.
+TargetFeaturizer = ChallengeFeaturizer
+FittedTargetFeaturizer = FittedChallengeFeaturizer

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -188,13 +189,20 @@ class GeneratorSpec(_Strict):
 class ShadowSpec(_Strict):
     """Black-box shadow modelling (:func:`synth_audit.membership.shadow.shadow_attack`).
 
-    ``n_targets`` training records are attacked; for each, ``n_shadow`` shadow releases train the
-    attacker's classifier and ``n_eval`` evaluation releases measure it, every release a fresh fit
-    of the run's generator on ``train_size`` records of the reference split (half of it for shadow
-    releases, half for evaluation ones). Cost: ``n_targets * (n_shadow + n_eval)`` fits per run.
+    ``n_challenges`` training records (challenge records; ``n_targets`` is its former name, still
+    read, and the name the stored spec keeps) are attacked; for each, ``n_shadow`` shadow releases
+    train the attacker's classifier and ``n_eval`` evaluation releases measure it, every release a
+    fresh fit of the run's generator on ``train_size`` records of the reference split (half of it
+    for shadow releases, half for evaluation ones). Cost: ``n_challenges * (n_shadow + n_eval)``
+    fits per run.
     """
 
-    n_targets: int = Field(5, ge=1, description="training records attacked")
+    n_challenges: int = Field(
+        5,
+        ge=1,
+        validation_alias=AliasChoices("n_challenges", "n_targets"),
+        description="training records attacked (challenge records); also read as n_targets",
+    )
     n_shadow: int = Field(8, ge=4, description="shadow releases per target")
     n_eval: int = Field(4, ge=2, description="evaluation releases per target")
     train_size: int | None = Field(
@@ -206,6 +214,21 @@ class ShadowSpec(_Strict):
         None, ge=1, description="rows per shadow release; default: train_size"
     )
     classifier: Literal["rf", "logistic"] = "rf"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "n_challenges" in data and "n_targets" in data:
+            raise ValueError(
+                "n_challenges and n_targets are both given; n_targets is the former name of "
+                "n_challenges. Keep n_challenges."
+            )
+        return data
+
+    @property
+    def n_targets(self) -> int:
+        """Former name of :attr:`n_challenges`."""
+        return self.n_challenges
 
     def resolved_train_size(self, split: SplitSpec) -> int:
         return self.train_size or max(2, min(split.train, split.reference // 3))
@@ -257,6 +280,24 @@ class StudySpec(_Strict):
     membership: MembershipSpec = Field(default_factory=MembershipSpec)  # type: ignore[arg-type]
     frontier: FrontierSpec = Field(default_factory=FrontierSpec)  # type: ignore[arg-type]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _targets_alias(cls, data: Any) -> Any:
+        """``[[targets]]`` is the neutral name of ``[[generators]]`` (stored as ``generators``)."""
+        if isinstance(data, Mapping) and "targets" in data:
+            if "generators" in data:
+                raise ValueError(
+                    "both [[targets]] and [[generators]] are given; they are two names of one "
+                    "list. Put every entry under [[targets]]."
+                )
+            data = {("generators" if k == "targets" else k): v for k, v in data.items()}
+        return data
+
+    @property
+    def targets(self) -> list[GeneratorSpec]:
+        """The study's target entries (``[[targets]]``, or ``[[generators]]`` as first named)."""
+        return self.generators
+
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
@@ -299,12 +340,19 @@ class StudySpec(_Strict):
         """Plain JSON form (what the store records; :meth:`from_dict` reads it back).
 
         Keys added after the first stores are left out while unset (``[data] entity`` / ``time``),
-        so a study that does not use them keeps the stored form, and the spec hash, it always had.
+        and ``[membership.shadow] n_challenges`` is stored under its first name ``n_targets``, so a
+        study keeps the stored form, and the spec hash, it always had.
         """
         d = self.model_dump(mode="json")
         for key in _NEW_DATA_KEYS:
             if d["data"].get(key) is None:
                 d["data"].pop(key, None)
+        shadow = d["membership"].get("shadow")
+        if isinstance(shadow, dict) and "n_challenges" in shadow:
+            # stored under its first name: the stored form (and spec hash) of studies stays
+            d["membership"]["shadow"] = {
+                ("n_targets" if k == "n_challenges" else k): v for k, v in shadow.items()
+            }
         return d
 
     @classmethod
@@ -449,7 +497,7 @@ def _problem_lines(exc: ValidationError, source: str) -> list[str]:
     return [line for line in text.splitlines()[1:] if line.strip()]
 
 
-def _generator_problems(raw: Any) -> list[str]:
+def _generator_problems(raw: Any, section: str = "generators") -> list[str]:
     """Unknown generators, unknown or invalid parameters; checked on every grid point."""
     from synth_audit.targets.registry import make_target
 
@@ -467,7 +515,7 @@ def _generator_problems(raw: Any) -> list[str]:
         overlap = set(g.params) & set(g.grid)
         if overlap:
             problems.append(
-                f"  - [generators.{i}] params: {format_names(overlap)} given both in params and in "
+                f"  - [{section}.{i}] params: {format_names(overlap)} given both in params and in "
                 "grid; keep one"
             )
         reported: set[str] = set()
@@ -478,20 +526,20 @@ def _generator_problems(raw: Any) -> list[str]:
                 msg = str(exc)
                 if msg not in reported:
                     reported.add(msg)
-                    problems.append(f"  - [generators.{i}] {g.name}: {msg}")
+                    problems.append(f"  - [{section}.{i}] {g.name}: {msg}")
                 if "Unknown generator" in msg:
                     break
                 continue
             except Exception as exc:  # a plugin's own check
-                problems.append(f"  - [generators.{i}] {g.name}: {type(exc).__name__}: {exc}")
+                problems.append(f"  - [{section}.{i}] {g.name}: {type(exc).__name__}: {exc}")
                 break
             from synth_audit.store import canonical_json
 
             ident = canonical_json({"generator": g.name, "kind": g.kind, "params": params})
             if ident in seen and seen[ident] != i:
                 problems.append(
-                    f"  - [generators.{i}] {g.name}: the configuration {canonical_json(params)} is "
-                    f"already given by [generators.{seen[ident]}]; remove the duplicate"
+                    f"  - [{section}.{i}] {g.name}: the configuration {canonical_json(params)} is "
+                    f"already given by [{section}.{seen[ident]}]; remove the duplicate"
                 )
             seen.setdefault(ident, i)
     return problems
@@ -556,7 +604,8 @@ def study_from_mapping(raw: Mapping[str, Any], *, source: str = "The study spec"
         spec = StudySpec.model_validate(dict(raw))
     except ValidationError as exc:
         problems.extend(_problem_lines(exc, source))
-    problems.extend(_generator_problems(raw.get("generators")))
+    section = "targets" if "targets" in raw and "generators" not in raw else "generators"
+    problems.extend(_generator_problems(raw.get(section), section))
     if spec is not None:
         problems.extend(_data_problems(spec))
     else:

@@ -438,12 +438,12 @@ def _shadow_kwargs(
     sh = spec.membership.shadow
     assert sh is not None
     pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
-    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_targets]
+    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_challenges]
     train_size = sh.resolved_train_size(spec.split)
     return {
         "generator": generator.__class__(**generator.get_params()),
         "reference": data.reference,
-        "targets": data.train.iloc[np.sort(rows)],
+        "challenges": data.train.iloc[np.sort(rows)],
         "schema": schema,
         "n_shadow": sh.n_shadow,
         "train_size": train_size,
@@ -480,7 +480,7 @@ def _shadow(
     beat: Beat,
     store: Store | None = None,
 ) -> MembershipResult:
-    """Shadow modelling against ``n_targets`` random training records (members of the release).
+    """Shadow modelling against ``n_challenges`` random training records (members of the release).
 
     The shadow fits are unfitted clones of the run's generator (the target's ``refit``). With a
     ``store``, each fit's sample comes from its fit cache (filled by the fit tasks the runner
