@@ -15,6 +15,7 @@ from synth_audit.errors import ConfigError
 from synth_audit.schema import ColumnKind
 
 __all__ = [
+    "AnonymityConfig",
     "AuditConfig",
     "DiagnosticsConfig",
     "InferenceConfig",
@@ -135,6 +136,31 @@ class DiagnosticsConfig(_Strict):
     dcr: bool = True
 
 
+class AnonymityConfig(_Strict):
+    """``[anonymity]``: exact k-anonymity, ℓ-diversity and t-closeness of the release and the
+    training data over declared quasi-identifiers (see :mod:`synth_audit.anonymity`)."""
+
+    quasi_identifiers: list[str] = Field(
+        min_length=1, description="columns an attacker may know about a person (age, ZIP, ...)"
+    )
+    sensitive: list[str] = Field(
+        default_factory=list, description="columns whose values must not be narrowed down"
+    )
+    k: int = Field(5, ge=1, le=1_000_000, description="records below this class size are at risk")
+    l: int = Field(  # noqa: E741 (the measure's name)
+        2, ge=1, le=1_000, description="distinct sensitive values a class must hold (ℓ)"
+    )
+    t: float = Field(0.2, ge=0, le=1, description="largest allowed earth mover's distance")
+
+    @field_validator("sensitive")
+    @classmethod
+    def _disjoint(cls, v: list[str], info: Any) -> list[str]:
+        both = sorted(set(v) & set(info.data.get("quasi_identifiers") or []))
+        if both:
+            raise ValueError(f"{both} are also quasi-identifiers; a column is one or the other")
+        return v
+
+
 class AuditConfig(_Strict):
     seed: int = Field(42, ge=0)
     confidence_level: float = Field(0.95, gt=0, lt=1)
@@ -146,6 +172,7 @@ class AuditConfig(_Strict):
     inference: InferenceConfig = Field(default_factory=InferenceConfig)  # type: ignore[arg-type]
     utility: UtilityConfig = Field(default_factory=UtilityConfig)  # type: ignore[arg-type]
     diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)  # type: ignore[arg-type]
+    anonymity: AnonymityConfig | None = None
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], *, source: str = "config") -> AuditConfig:
