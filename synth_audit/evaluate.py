@@ -244,6 +244,19 @@ def _evaluate(
         role: {"source": data.sources.get(role, role), **fp}
         for role, fp in data.fingerprints.items()
     }
+    sections: dict[str, Any] = {}
+    if cfg.anonymity is not None:  # [anonymity]: exact k / ℓ / t of the release and the training data
+        from synth_audit.anonymity import anonymity_section, measure_anonymity
+
+        a = cfg.anonymity
+        kw = {"quasi_identifiers": a.quasi_identifiers, "sensitive": a.sensitive, "k": a.k}
+        kw |= {"ell": a.l, "t": a.t}
+        t0 = time.perf_counter()
+        sections["anonymity"] = anonymity_section(
+            measure_anonymity(data.synthetic, table="release", **kw),  # type: ignore[arg-type]
+            measure_anonymity(data.train, table="training", **kw),  # type: ignore[arg-type]
+        )
+        timings["anonymity"] = round(time.perf_counter() - t0, 4)
     return AuditReport(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         tool_version=__version__,
@@ -258,4 +271,5 @@ def _evaluate(
         utility_score=utility_score,
         warnings=tuple(warnings),
         timings_s=timings,
+        sections=sections,
     )
