@@ -54,9 +54,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
-#: Cells of a dense (classes × sensitive values) block for ordered t-closeness.
-_BLOCK_CELLS = 4_000_000
-
 
 # ---- the equivalence classes -----------------------------------------------------------------
 
@@ -171,17 +168,25 @@ def _emd(
             return np.zeros(n_groups)
         inside = np.bincount(g, weights=np.abs(p - q[v]) - q[v], minlength=n_groups)
         return 0.5 * (inside + 1.0)
-    out = np.zeros(n_groups)
-    block = max(1, _BLOCK_CELLS // m)
-    bounds = np.searchsorted(g, np.arange(0, n_groups + block, block))
-    for b, start in enumerate(range(0, n_groups, block)):
-        stop = min(start + block, n_groups)
-        lo, hi = bounds[b], bounds[b + 1]
-        dense = np.zeros((stop - start, m))
-        dense[g[lo:hi] - start, v[lo:hi]] = p[lo:hi]
-        diff = np.cumsum(dense - q[None, :], axis=1)[:, :-1]
-        out[start:stop] = np.abs(diff).sum(axis=1) / (m - 1)
-    return out
+    # Ordered distance without a dense (classes × values) matrix: within a class, its cumulative
+    # distribution F is constant between two of its values, and the whole table's cumulative Q is
+    # non-decreasing, so Σ |F − Q| over such a run of indices comes from prefix sums of Q split
+    # where Q crosses F (one binary search per run).
+    qc = np.cumsum(q)[:-1]  # Q(i) for i = 0 .. m-2 (the last index adds nothing)
+    pref = np.r_[0.0, np.cumsum(qc)]  # pref[i] = Σ_{j<i} Q(j)
+    cp = np.cumsum(p)
+    first = np.r_[True, g[1:] != g[:-1]]
+    starts = np.flatnonzero(first)
+    cp -= np.repeat(np.r_[0.0, cp[starts[1:] - 1]], np.diff(np.r_[starts, len(g)]))
+    last = np.r_[g[1:] != g[:-1], True]
+    a = v
+    b = np.where(last, m - 1, np.r_[v[1:], m - 1])
+    c = np.where(last, 1.0, cp)
+    j = np.clip(np.searchsorted(qc, c, side="left"), a, b)
+    seg = c * (j - a) - (pref[j] - pref[a]) + (pref[b] - pref[j]) - c * (b - j)
+    total = np.bincount(g, weights=seg, minlength=n_groups)
+    total += pref[v[first]]  # before a class's first value F = 0: Σ Q
+    return total / (m - 1)
 
 
 def _is_ordered(s: pd.Series) -> bool:
