@@ -19,6 +19,8 @@ and bounds:
                       The real side is ``real`` (pass real entities the generator never saw: a
                       copied training entity would be recognised by its twin in the other folds,
                       pushing the accuracy *below* 0.5 and the score up).
+``indistinguishability``  ``1 - 2 × discriminative`` (higher is better, in [0, 1]): the same
+                      number for a frontier's utility axis, which reads higher as better.
 ``predictive``        one-step forecast: a ridge regression trained on synthetic sequences predicts
                       every numeric time-varying column at step t+1 from the values at step t and
                       the static attributes; tested on ``real``. The score is the mean absolute
@@ -254,6 +256,17 @@ def panel_utility(
             bounds=(0.0, 0.5),
             reading=f"|accuracy - 0.5| of a classifier telling {disc['n'] // 2} real from as many "
             f"synthetic entities (accuracy {disc['accuracy']:.3f}); 0 = indistinguishable",
+        ),
+        finding(
+            "indistinguishability",
+            1.0 - 2.0 * disc["value"],
+            role="utility",
+            ci=(1.0 - 2.0 * disc["ci"][1], 1.0 - 2.0 * disc["ci"][0]),
+            confidence_level=confidence_level,
+            direction="higher_is_better",
+            bounds=(0.0, 1.0),
+            reading="1 - 2 x the discriminative score: 1 = a classifier cannot tell synthetic "
+            "from real entities, 0 = it always can (a frontier's utility axis, higher is better)",
         ),
         finding(
             "predictive",

@@ -1,0 +1,321 @@
+"""``TimeSeriesGeneratorTarget``: a panel generator as a target (kind ``timeseries_generator``).
+
+Capabilities ``release`` (it releases synthetic entities) and ``refit`` (``get_params`` /
+``set_params`` / ``clone`` / ``fit``). In a study (``[[generators]]`` with
+``kind = "timeseries_generator"``), :meth:`TimeSeriesGeneratorTarget.execute_run` fits it on the
+train entities, releases ``synthetic_size`` entities (default: as many as were trained on) and
+audits the release with :func:`synth_audit.timeseries.evaluate_panel_release`. The study must split
+by entity (``[data] entity`` and ``time``): a row-level split would put one person's rows on both
+sides of the membership question, so such a study is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import pandas as pd
+
+from synth_audit.errors import ConfigError, NotFittedError
+from synth_audit.targets.base import Capability, TargetInfo
+from synth_audit.timeseries.generators import PanelGenerator, make_panel_generator
+from synth_audit.timeseries.panel import PanelData
+
+if TYPE_CHECKING:
+    from synth_audit.store import RunRecord, Store
+
+__all__ = ["TimeSeriesGeneratorTarget"]
+
+
+class TimeSeriesGeneratorTarget:
+    """A :class:`~synth_audit.timeseries.generators.PanelGenerator` as a target.
+
+    ``entity`` / ``time`` (and optionally ``static``) name the panel's columns when :meth:`fit` is
+    given a plain DataFrame; a :class:`PanelData` carries its own. :meth:`release` gives a long
+    DataFrame (entity, time, columns; entity ids 0..n-1), :meth:`release_panel` the same as a panel.
+    """
+
+    kind: ClassVar[str] = "timeseries_generator"
+
+    def __init__(
+        self,
+        generator: PanelGenerator,
+        *,
+        entity: str | None = None,
+        time: str | None = None,
+        static: list[str] | None = None,
+    ) -> None:
+        if not isinstance(generator, PanelGenerator):
+            raise ConfigError(
+                "TimeSeriesGeneratorTarget expects a panel generator (see "
+                f"synth_audit.timeseries.generators). Got {type(generator).__name__}."
+            )
+        self.generator = generator
+        self.entity = entity
+        self.time = time
+        self.static = static
+        self._fit_fingerprint: str | None = None
+        self._train: PanelData | None = None
+
+    @classmethod
+    def from_config(cls, name: str, params: dict[str, Any]) -> TimeSeriesGeneratorTarget:
+        """The target a study run builds: the panel generator ``name`` with ``params``."""
+        return cls(make_panel_generator(name, **dict(params)))
+
+    @property
+    def name(self) -> str:
+        return self.generator.name
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return frozenset({Capability.RELEASE, Capability.REFIT})
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return self.generator.get_params(deep=deep)
+
+    def set_params(self, **params: Any) -> Self:
+        self.generator.set_params(**params)
+        self._fit_fingerprint = None
+        return self
+
+    def clone(self) -> TimeSeriesGeneratorTarget:
+        return type(self)(
+            self.generator.clone(), entity=self.entity, time=self.time, static=self.static
+        )
+
+    def _panel(self, data: PanelData | pd.DataFrame, role: str) -> PanelData:
+        if isinstance(data, PanelData):
+            return data
+        if not isinstance(data, pd.DataFrame):
+            raise ConfigError(
+                f"TimeSeriesGeneratorTarget.fit expects a PanelData or a DataFrame for {role!r}. "
+                f"Got {type(data).__name__}."
+            )
+        if self.entity is None or self.time is None:
+            raise ConfigError(
+                "TimeSeriesGeneratorTarget.fit got a DataFrame but no entity and time columns: "
+                "pass a PanelData, or TimeSeriesGeneratorTarget(generator, entity=..., time=...)."
+            )
+        return PanelData(
+            data, entity=self.entity, time=self.time, static=self.static, source=f"the {role} panel"
+        )
+
+    def fit(
+        self,
+        train: PanelData | pd.DataFrame,
+        *,
+        schema: Any = None,
+        random_state: int | None = None,
+        holdout: PanelData | pd.DataFrame | None = None,
+    ) -> Self:
+        """Fit on the training entities (``schema`` is accepted for the engine and not used)."""
+        from synth_audit.store import canonical_json
+
+        panel = self._panel(train, "train")
+        hold = None if holdout is None else self._panel(holdout, "holdout")
+        self.generator.fit(panel, random_state=random_state, holdout=hold)
+        payload = canonical_json(
+            {
+                "generator": self.name,
+                "params": TargetInfo(
+                    kind=self.kind, name=self.name, params=self.get_params()
+                ).params,
+                "random_state": random_state,
+                "train": panel.fingerprint()["sha256"],
+            }
+        )
+        self._fit_fingerprint = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        self._train = panel
+        return self
+
+    def release_panel(self, n: int, *, random_state: int | None = None) -> PanelData:
+        if self._fit_fingerprint is None:
+            raise NotFittedError(
+                f"The time-series generator target {self.name!r} is not fitted yet. Call "
+                "fit(train, ...) before release(n)."
+            )
+        return self.generator.sample(n, random_state=random_state)
+
+    def release(self, n: int, *, random_state: int | None = None) -> pd.DataFrame:
+        """``n`` synthetic entities as a long table (entity ids 0..n-1)."""
+        return self.release_panel(n, random_state=random_state).frame
+
+    def info(self) -> TargetInfo:
+        return TargetInfo(
+            kind=self.kind,
+            name=self.name,
+            params=self.get_params(),
+            privacy={},
+            fingerprint=self._fit_fingerprint,
+            capabilities=tuple(self.capabilities),
+        )
+
+    # ---- study runs ----------------------------------------------------------------------------
+    @staticmethod
+    def execute_run(
+        st: Store, run: RunRecord, beat: Any
+    ) -> tuple[dict[str, Any], list[Any], list[Any]]:
+        """One study run: fit on the train entities, release, audit at the entity level.
+
+        Returns ``(summary, rows, artefacts)`` as :func:`synth_audit.study.tasks.
+        execute_generator_run` does. Artefacts: ``synthetic`` (the released long table),
+        ``per_record`` (per-entity outcomes: ``record`` is the entity id), ``membership_exposed``
+        and ``report`` (``report_json``).
+        """
+        import dataclasses
+
+        from synth_audit import __version__
+        from synth_audit.frontier import run_risk
+        from synth_audit.membership import MembershipResult
+        from synth_audit.study.data import load_study_data
+        from synth_audit.study.provenance import worker_id
+        from synth_audit.study.rows import report_rows
+        from synth_audit.study.tasks import (
+            check_fingerprints,
+            parquet_safe,
+            run_seeds,
+            seed_index,
+            spec_of,
+        )
+        from synth_audit.targets.registry import make_target
+        from synth_audit.timeseries.audit import evaluate_panel_release
+        from synth_audit.timeseries.panel import check_disjoint
+
+        assert run.study is not None
+        spec = spec_of(st, run.study)
+        entity = getattr(spec.data, "entity", None)
+        time_col = getattr(spec.data, "time", None)
+        if entity is None or time_col is None:
+            raise ConfigError(
+                f"Study {run.study!r} runs the time-series generator {run.generator!r} but its "
+                "[data] table names no entity and time column: a row-level split would put one "
+                "person's rows on both sides of the membership question. Add [data] entity = "
+                '"<id column>" and time = "<time column>" to the study file.'
+            )
+        if spec.membership.enabled and spec.membership.shadow is not None:
+            raise ConfigError(
+                f"Study {run.study!r}: [membership.shadow] is not available for the time-series "
+                f"generator {run.generator!r} yet (shadow fits of panel generators are not in the "
+                "fit cache). Remove [membership.shadow]; the no-box attacks (dcr, domias) run."
+            )
+        seeds = run_seeds(run.seed)
+        timings: dict[str, float] = {}
+
+        def step(name: str, progress: float) -> Callable[[], None]:
+            beat.update(progress, name)
+            t = time.perf_counter()
+
+            def done() -> None:
+                timings[name] = round(time.perf_counter() - t, 3)
+
+            return done
+
+        end = step("data", 0.01)
+        data = load_study_data(spec)
+        check_fingerprints(run, data)
+        src = f"study {run.study!r}"
+        train = PanelData(
+            data.train, entity=entity, time=time_col, source=f"{src}: train", sort=True
+        )
+        parts = {
+            name: train.like(getattr(data, name), source=f"{src}: {name}", sort=True)
+            for name in ("control", "reference", "holdout")
+            if len(getattr(data, name))
+        }
+        check_disjoint({"train": train, **parts})
+        end()
+
+        end = step("fit", 0.05)
+        target = make_target(run.target_kind, run.generator, run.params)
+        if not isinstance(target, TimeSeriesGeneratorTarget):
+            raise ConfigError(
+                f"Run {run.id}: the target kind {run.target_kind!r} is not a panel one."
+            )
+        target.fit(train, random_state=seeds["fit"], holdout=parts.get("holdout"))
+        end()
+
+        end = step("sample", 0.3)
+        n_synth = spec.synthetic_size or len(train)
+        synthetic = target.release_panel(n_synth, random_state=seeds["sample"])
+        arts = [st.write_artefact(run.id, "synthetic", synthetic.frame)]
+        end()
+
+        end = step("audit", 0.35)
+
+        def audit_progress(step: str, done: int, total: int) -> None:
+            beat.update(0.35 + 0.55 * (done / max(total, 1)), f"audit: {step}")
+
+        # The table utility metrics would score entity summaries; the panel's own utility section
+        # (timeseries_utility) replaces them.
+        cfg = spec.audit_config(seed=seeds["audit"])
+        cfg = cfg.model_copy(update={"utility": cfg.utility.model_copy(update={"enabled": False})})
+        mem = spec.membership
+        info = target.info()
+        report = evaluate_panel_release(
+            train=train,
+            synthetic=synthetic,
+            control=parts["control"],
+            reference=parts.get("reference"),
+            config=cfg,
+            membership=list(mem.attacks) if mem.enabled else [],
+            target=info.to_dict(),
+            progress=audit_progress,
+        )
+        report = dataclasses.replace(report, study=run.study, run_id=run.id)
+        end()
+
+        membership = {k: MembershipResult.from_dict(v) for k, v in report.membership.items()}
+        rows = report_rows(report)
+        from synth_audit.study.rows import membership_rows
+
+        for name, res in membership.items():
+            rows.extend(membership_rows(name, res))
+
+        beat.update(0.95, "artefacts")
+        arts.append(st.write_artefact(run.id, "per_record", parquet_safe(report.per_record())))
+        if membership:
+            exposed = [
+                {"attack": name, "rank": i + 1, "record_id": str(rid), "score": float(score)}
+                for name, res in membership.items()
+                for i, (rid, score, _m) in enumerate(res.top_exposed)
+            ]
+            arts.append(
+                st.write_artefact(
+                    run.id,
+                    "membership_exposed",
+                    pd.DataFrame(exposed, columns=["attack", "rank", "record_id", "score"]),
+                )
+            )
+        arts.append(
+            st.write_artefact(run.id, "report", pd.DataFrame({"report_json": [report.to_json()]}))
+        )
+        by_metric = {r.metric: r for r in rows}
+        risk = run_risk(by_metric, spec.frontier.risk)
+        utility = by_metric.get(spec.frontier.utility)
+        summary: dict[str, Any] = {
+            "risk": None if risk is None else risk.value,
+            "risk_ci_low": None if risk is None else risk.ci_low,
+            "risk_ci_high": None if risk is None else risk.ci_high,
+            "risk_attack": None if risk is None else risk.attack,
+            "risk_definition": spec.frontier.risk,
+            "utility": None if utility is None else utility.value,
+            "utility_metric": spec.frontier.utility,
+            "n_synthetic": int(n_synth),
+            "unit": "entity",
+            "target": info.to_dict(),
+            "seeds": seeds,
+            "seed_index": seed_index(spec, run.seed),
+            "n_warnings": len(report.all_warnings()),
+            "worker": worker_id(),
+            "worker_code_version": f"synth-audit {__version__}",
+            "timings_s": timings,
+        }
+        if membership:
+            summary["membership_auc"] = {k: v.auc for k, v in membership.items()}
+        if beat.lost:
+            from synth_audit.errors import StoreError
+
+            raise StoreError(f"The run lost its claim while executing: {beat.lost}")
+        return summary, rows, arts
