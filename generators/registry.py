@@ -8,7 +8,7 @@
 * :func:`register_generator` adds a factory in-process and refuses a name that is taken unless
   ``replace=True``.
 
-A factory is any callable that takes keyword parameters and returns a :class:`~generators.base.Generator`
+The registry is one :class:`synth_audit.registry.Registry`. A factory is any callable that takes keyword parameters and returns a :class:`~generators.base.Generator`
 (usually the class itself). :func:`make_generator` checks parameter names before calling it (unknown
 names are a ConfigError that lists the valid ones) and, for :class:`~generators.base.BaseGenerator`
 subclasses, the values too, so a study spec fails when it is loaded, not hours into a run.
@@ -17,7 +17,6 @@ subclasses, the values too, so a study spec fails when it is loaded, not hours i
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 import re
 import threading
@@ -28,6 +27,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from synth_audit.errors import ConfigError
+from synth_audit.registry import Entry, Registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -75,67 +75,55 @@ class GeneratorInfo:
         return asdict(self)
 
 
-@dataclass
-class _Entry:
-    name: str
-    source: str
-    target: str = ""  # "module:attr", resolved on first use
-    factory: Callable[..., Any] | None = None
-
-    def resolve(self) -> Callable[..., Any]:
-        if self.factory is None:
-            module, _, attr = self.target.partition(":")
-            self.factory = getattr(importlib.import_module(module), attr)
-        return self.factory
+def _callable(obj: Any) -> Any:
+    if not callable(obj):
+        raise TypeError(f"it is a {type(obj).__name__}, not a callable")
+    return obj
 
 
+_registry = Registry(
+    "generator",
+    group=ENTRY_POINT_GROUP,
+    builtins=BUILTINS,
+    discover=lambda: entry_points(group=ENTRY_POINT_GROUP),  # looked up when called
+    plugin_conflicts="skip",
+    eager=True,
+    adapt=_callable,
+)
 _lock = threading.RLock()
-_registered: dict[str, _Entry] = {}
-_plugins: dict[str, _Entry] | None = None
+#: Plugins read from the entry points; None until read (setting it to None re-reads them).
+_plugins: dict[str, Entry] | None = None
 
 
-def _load_plugins() -> dict[str, _Entry]:
+def _load_plugins() -> dict[str, Entry]:
     global _plugins
     with _lock:
         if _plugins is not None:
             return _plugins
-        found: dict[str, _Entry] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            where = f"entry point {ep.value!r}"
-            if ep.name in BUILTINS or ep.name in found:
-                warnings.warn(
-                    f"Generator plugin {ep.name!r} ({where}) is skipped: the name is already taken "
-                    f"by {'a built-in generator' if ep.name in BUILTINS else 'another plugin'}. "
-                    f"Rename it in the package's '{ENTRY_POINT_GROUP}' entry points.",
-                    GeneratorPluginWarning,
-                    stacklevel=3,
+        _registry.invalidate()
+        found = _registry.plugins()
+        for p in _registry.problems:
+            where = f"entry point {p.value!r}"
+            if p.reason == "duplicate":
+                by = "a built-in generator" if p.name in BUILTINS else "another plugin"
+                text = (
+                    f"Generator plugin {p.name!r} ({where}) is skipped: the name is already taken "
+                    f"by {by}. Rename it in the package's '{ENTRY_POINT_GROUP}' entry points."
                 )
-                continue
-            try:
-                factory = ep.load()
-                if not callable(factory):
-                    raise TypeError(f"{ep.value} is a {type(factory).__name__}, not a callable")
-            except Exception as exc:
-                text = str(exc).strip().splitlines()
-                warnings.warn(
-                    f"Generator plugin {ep.name!r} ({where}) could not be loaded and is skipped: "
-                    f"{type(exc).__name__}: {text[0] if text else ''}. Reinstall or fix the package "
-                    f"that provides it.",
-                    GeneratorPluginWarning,
-                    stacklevel=3,
+            else:
+                text = (
+                    f"Generator plugin {p.name!r} ({where}) could not be loaded and is skipped: "
+                    f"{p.detail}. Reinstall or fix the package that provides it."
                 )
-                continue
-            found[ep.name] = _Entry(ep.name, where, factory=factory)
+            warnings.warn(text, GeneratorPluginWarning, stacklevel=3)
         _plugins = found
         return found
 
 
-def _entries() -> dict[str, _Entry]:
+def _entries() -> dict[str, Entry]:
     with _lock:
-        out = {name: _Entry(name, "built-in", target=path) for name, path in BUILTINS.items()}
-        out.update(_load_plugins())
-        out.update(_registered)
-        return out
+        _load_plugins()
+        return _registry.entries()
 
 
 def register_generator(name: str, factory: Callable[..., Any], *, replace: bool = False) -> None:
@@ -154,24 +142,14 @@ def register_generator(name: str, factory: Callable[..., Any], *, replace: bool 
             f"function returning a generator). Got {type(factory).__name__}."
         )
     with _lock:
-        taken = _entries()
-        if name in taken and not replace:
-            raise ConfigError(
-                f"A generator named {name!r} is already registered ({taken[name].source}). Choose "
-                f"another name, or pass replace=True to replace it."
-            )
-        _registered[name] = _Entry(name, "registered", factory=factory)
+        _load_plugins()
+        _registry.register(name, factory, replace=replace)
 
 
 def unregister_generator(name: str) -> None:
     """Remove a generator added with :func:`register_generator` (built-ins stay)."""
     with _lock:
-        if name not in _registered:
-            raise ConfigError(
-                f"No generator named {name!r} was added with register_generator; registered: "
-                f"{', '.join(repr(n) for n in sorted(_registered)) or '(none)'}."
-            )
-        del _registered[name]
+        _registry.unregister(name)
 
 
 def _unknown_name(name: Any, known: list[str]) -> ConfigError:
@@ -188,7 +166,7 @@ def generator_factory(name: str) -> Callable[..., Any]:
     entries = _entries()
     if name not in entries:
         raise _unknown_name(name, sorted(entries))
-    return entries[name].resolve()
+    return _registry.resolve(entries[name])  # type: ignore[no-any-return]
 
 
 def _param_names(factory: Callable[..., Any]) -> list[str] | None:
@@ -249,7 +227,7 @@ def available_generators() -> dict[str, GeneratorInfo]:
     out: dict[str, GeneratorInfo] = {}
     for name, entry in sorted(_entries().items()):
         try:
-            factory = entry.resolve()
+            factory = _registry.resolve(entry)
         except Exception as exc:  # a broken built-in module would be a bug; say so, don't crash
             out[name] = GeneratorInfo(
                 name, f"(cannot be imported: {exc})", False, False, entry.source

@@ -23,6 +23,7 @@ from typing import Any
 from metrics.base import DIRECTIONS, Metric
 from synth_audit._logging import get_logger
 from synth_audit.errors import ConfigError
+from synth_audit.registry import Registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -72,8 +73,18 @@ def _validate(metric: Any) -> Metric:
     return metric  # type: ignore[no-any-return]
 
 
+def _as_metric(obj: Any) -> Metric:
+    """An entry point's object as a metric: an instance, or a class / callable that returns one."""
+    metric = obj() if isinstance(obj, type) or not hasattr(obj, "compute") else obj
+    return _validate(metric)
+
+
 class MetricRegistry:
-    """Name → metric instance. ``default_registry`` is the one the engine uses."""
+    """Name → metric instance. ``default_registry`` is the one the engine uses.
+
+    One :class:`synth_audit.registry.Registry` underneath: built-ins, then the entry-point group
+    (plugins keyed by their metric's ``name``), then registrations.
+    """
 
     def __init__(
         self,
@@ -83,87 +94,78 @@ class MetricRegistry:
     ) -> None:
         self._builtins = builtins
         self._group = entry_point_group
-        self._metrics: dict[str, Metric] = {}
-        self._loaded = False
+        self._reg: Registry | None = None
         self._plugin_errors: dict[str, str] = {}
 
     # -- loading -------------------------------------------------------------------------------------
-    def _ensure_loaded(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = (
-            True  # set first: a plugin that looks metrics up while loading must not recurse
-        )
+    def _registry(self) -> Registry:
+        if self._reg is not None:
+            return self._reg
+        builtins = {}
         if self._builtins is not None:
             for m in self._builtins():
-                self._add(_validate(m), replace=False)
-        if self._group is not None:
-            self._load_entry_points(self._group)
-
-    def _load_entry_points(self, group: str) -> None:
-        for ep in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
-            try:
-                obj = ep.load()
-                metric = obj() if isinstance(obj, type) or not hasattr(obj, "compute") else obj
-                metric = _validate(metric)
-            except Exception as exc:  # a broken plugin must not break the built-ins
-                self._plugin_errors[ep.name] = f"{type(exc).__name__}: {exc}"
-                logger.warning("Metric plugin %r (%s) failed to load: %s", ep.name, ep.value, exc)
-                continue
-            if metric.name in self._metrics:
-                self._plugin_errors[ep.name] = f"name {metric.name!r} is already registered"
+                m = _validate(m)
+                builtins[m.name] = m
+        group = self._group
+        reg = Registry(
+            "metric",
+            group=group,
+            builtins=builtins,
+            discover=(lambda: importlib.metadata.entry_points(group=group)) if group else list,
+            plugin_conflicts="skip",
+            eager=True,
+            adapt=_as_metric,
+            name_of=lambda metric, _ep: str(metric.name),
+        )
+        self._reg = reg  # set first: a plugin that looks metrics up while loading must not recurse
+        reg.plugins()
+        for p in reg.problems:
+            ep = p.entry_point or p.name
+            if p.reason == "duplicate":
+                self._plugin_errors[ep] = f"name {p.name!r} is already registered"
                 logger.warning(
                     "Metric plugin %r (%s) was skipped: a metric named %r is already registered.",
-                    ep.name,
-                    ep.value,
-                    metric.name,
+                    ep,
+                    p.value,
+                    p.name,
                 )
-                continue
-            self._metrics[metric.name] = metric
-
-    def _add(self, metric: Metric, *, replace: bool) -> None:
-        if metric.name in self._metrics and not replace:
-            existing = self._metrics[metric.name]
-            raise ConfigError(
-                f"A metric named {metric.name!r} is already registered "
-                f"({type(existing).__module__}.{type(existing).__qualname__}). Choose another name, "
-                f"or pass replace=True to replace it on purpose."
-            )
-        self._metrics[metric.name] = metric
+            else:
+                self._plugin_errors[ep] = p.detail
+                logger.warning("Metric plugin %r (%s) failed to load: %s", ep, p.value, p.detail)
+        return reg
 
     # -- public --------------------------------------------------------------------------------------
     def register(self, metric: Metric, *, replace: bool = False) -> Metric:
         """Add ``metric`` (an instance following :class:`~metrics.base.Metric`); returns it."""
-        self._ensure_loaded()
-        self._add(_validate(metric), replace=replace)
+        reg = self._registry()
+        metric = _validate(metric)
+        reg.register(metric.name, metric, replace=replace)
         return metric
 
     def unregister(self, name: str) -> None:
-        """Remove a metric by name (KeyError-free: ConfigError for an unknown name)."""
-        self._ensure_loaded()
-        if name not in self._metrics:
+        """Remove a metric added with :meth:`register` (ConfigError for another name)."""
+        reg = self._registry()
+        if name not in reg:
             raise ConfigError(self._unknown_message(name))
-        del self._metrics[name]
+        reg.unregister(name)
 
     def get(self, name: str) -> Metric:
-        self._ensure_loaded()
-        try:
-            return self._metrics[name]
-        except (KeyError, TypeError):
-            raise ConfigError(self._unknown_message(name)) from None
+        reg = self._registry()
+        if not isinstance(name, str) or name not in reg:
+            raise ConfigError(self._unknown_message(name))
+        return reg.get(name)  # type: ignore[no-any-return]
 
     def names(self) -> list[str]:
-        self._ensure_loaded()
-        return sorted(self._metrics)
+        return self._registry().names()
 
     @property
     def plugin_errors(self) -> dict[str, str]:
         """Entry points that were skipped, with the reason."""
-        self._ensure_loaded()
+        self._registry()
         return dict(self._plugin_errors)
 
     def _unknown_message(self, name: object) -> str:
-        known = ", ".join(repr(n) for n in sorted(self._metrics)) or "(none)"
+        known = ", ".join(repr(n) for n in self.names()) or "(none)"
         msg = f"Unknown metric {name!r}. Known metrics: {known}."
         if self._plugin_errors:
             broken = ", ".join(repr(n) for n in sorted(self._plugin_errors))

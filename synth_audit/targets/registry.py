@@ -8,17 +8,16 @@ A plugin package declares, in its ``pyproject.toml``::
 The object named must have a class attribute ``kind`` equal to the entry point's name and the members
 of :class:`synth_audit.targets.base.Target`; :func:`synth_audit.testing.check_target` checks the rest.
 A name that is already taken is refused (no silent replacement of a built-in). Entry points are read
-lazily, on first use, never at import time.
+lazily, on first use, never at import time (one :class:`synth_audit.registry.Registry`).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from synth_audit.errors import ConfigError
+from synth_audit.registry import Registry
 
 __all__ = ["ENTRY_POINT_GROUP", "available_targets", "make_target", "target_class"]
 
@@ -33,28 +32,20 @@ _BUILTIN = {
     "diffusion": "synth_audit.diffusion.target:DiffusionTarget",
 }
 
+_registry = Registry(
+    "target kind", group=ENTRY_POINT_GROUP, builtins=_BUILTIN, plugin_conflicts="raise"
+)
+
+#: The plugins read from the entry points (kind -> path); None until read. Setting it to None makes
+#: the next lookup read the entry points again.
 _plugins: dict[str, str] | None = None
 
 
 def _load_plugins() -> dict[str, str]:
     global _plugins
     if _plugins is None:
-        found: dict[str, str] = {}
-        problems: list[str] = []
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in _BUILTIN or ep.name in found:
-                problems.append(
-                    f"the target kind {ep.name!r} ({ep.value}) is already registered "
-                    f"({_BUILTIN.get(ep.name) or found[ep.name]})"
-                )
-                continue
-            found[ep.name] = ep.value
-        if problems:
-            raise ConfigError(
-                "Target plugins clash: " + "; ".join(problems) + ". Rename the plugin's entry "
-                f"point in the group {ENTRY_POINT_GROUP!r}."
-            )
-        _plugins = found
+        _registry.invalidate()
+        _plugins = {name: e.path for name, e in _registry.plugins().items()}
     return _plugins
 
 
@@ -71,14 +62,7 @@ def target_class(kind: str) -> Any:
             f"Unknown target kind {kind!r}. Known kinds: {', '.join(map(repr, sorted(known)))}. "
             f"Plugins register more through the entry-point group {ENTRY_POINT_GROUP!r}."
         )
-    module, _, attr = known[kind].partition(":")
-    try:
-        obj = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"The target kind {kind!r} points at {known[kind]!r}, which cannot be loaded "
-            f"({type(exc).__name__}: {exc}). Reinstall the package that provides it."
-        ) from None
+    obj = _registry.get(kind)
     declared = getattr(obj, "kind", None)
     if declared != kind:
         raise ConfigError(
