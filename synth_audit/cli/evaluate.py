@@ -158,6 +158,12 @@ def register(subparsers: Any) -> None:
         help=f"declare a column's kind ({', '.join(KINDS)}); repeatable ([columns])",
     )
     p.add_argument(
+        "--dpia",
+        metavar="PROFILE.toml",
+        help="also write DPIA evidence (dpia.md, dpia.json) under this DPIA profile; the card "
+        "links it and the report gains a 'dpia' section",
+    )
+    p.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bar and no summary; print only the files written",
@@ -183,6 +189,7 @@ def run_evaluation(
     target: str | None = None,
     aux_cols: list[list[str]] | None = None,
     columns: list[tuple[str, str]] | None = None,
+    dpia: str | Path | None = None,
 ) -> tuple[AuditReport, dict[str, Path]]:
     """Evaluate, write the report files, print the summary; shared by ``evaluate`` and ``demo``."""
     from synth_audit.config import AuditConfig, load_audit_config
@@ -198,6 +205,10 @@ def run_evaluation(
         )
     # Refuse a directory holding a report before spending minutes on the audit.
     check_out_dir(out, overwrite=overwrite)
+    if dpia is not None:  # a bad profile fails before the audit, not after it
+        from synth_audit.dpia import load_profile
+
+        load_profile(dpia)
     if isinstance(config, Mapping):
         cfg = AuditConfig.from_mapping(dict(config))
     else:
@@ -228,7 +239,14 @@ def run_evaluation(
             progress=progress,
             no_control=no_control,
         )
-    paths = write_report(report, out, overwrite=overwrite)
+    extra = None
+    if dpia is not None:
+        from synth_audit.dpia import build_dpia, dpia_files, with_dpia_section
+
+        evidence = build_dpia(report, dpia)
+        report = with_dpia_section(report, evidence)
+        extra = dpia_files(evidence)
+    paths = write_report(report, out, overwrite=overwrite, extra_files=extra)
     if not quiet:
         print_summary(report, console)
         print_paths(paths, console)
@@ -254,6 +272,7 @@ def handle(args: argparse.Namespace) -> int:
         target=args.target,
         aux_cols=args.aux_cols,
         columns=args.columns,
+        dpia=args.dpia,
         console=make_console(),
         err_console=make_console(stderr=True),
     )
