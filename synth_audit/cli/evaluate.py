@@ -205,10 +205,11 @@ def run_evaluation(
         )
     # Refuse a directory holding a report before spending minutes on the audit.
     check_out_dir(out, overwrite=overwrite)
+    profile = None
     if dpia is not None:  # a bad profile fails before the audit, not after it
         from synth_audit.dpia import load_profile
 
-        load_profile(dpia)
+        profile, _ = load_profile(dpia)
     if isinstance(config, Mapping):
         cfg = AuditConfig.from_mapping(dict(config))
     else:
@@ -227,6 +228,18 @@ def run_evaluation(
         merged["utility"] = {**merged["utility"], "target": target}
     if columns:
         merged["columns"] = {**merged["columns"], **dict(columns)}
+    if profile is not None and profile.quasi_identifiers and merged.get("anonymity") is None:
+        # The DPIA profile's quasi-identifiers give the anonymity section when [anonymity] is unset:
+        # its sensitive columns are those declared sensitive or special.
+        from synth_audit.dpia.profile import level_of
+
+        qi = list(profile.quasi_identifiers)
+        sens = [
+            c
+            for c, v in profile.columns.items()
+            if level_of(v) in ("sensitive", "special") and c not in qi
+        ]
+        merged["anonymity"] = {"quasi_identifiers": qi, "sensitive": sens}
     if overrides or merged != cfg.to_dict():
         cfg = AuditConfig.from_mapping({**merged, **overrides}, source="The command line")
 
