@@ -2,7 +2,8 @@
 
 ``botocore`` ships its service models (``botocore/data/<service>/<date>/service-2.json[.gz]``);
 each operation and each structure member carries a documentation string in English (HTML
-markup). This script strips the markup and keeps one document per string, 200-600 characters:
+markup). This script strips the markup and keeps one document per string, 200-600 characters,
+one per opening (first six words):
 
 * ``source = "operation"``: what an API operation does (the sample's member / non-member text);
 * ``source = "shape"``: what a request or response field means (another source of text, used to
@@ -57,6 +58,11 @@ def main() -> None:
                     seen.add(t)
                     rows.append({"service": svc, "source": "shape", "text": t})
     df = pd.DataFrame(rows)
+    # Boilerplate notices ("This is AWS WAF Classic documentation. ...") recur with small changes:
+    # keep one text per opening (first six words) so that documents are not near-copies of each
+    # other (near-copies split between members and non-members would not be independent units).
+    opening = df["text"].str.split().str[:6].str.join(" ")
+    df = df[~opening.duplicated(keep="first")]
     rng = np.random.default_rng(20261206)
     parts = []
     for source, n in (("operation", N_OPERATION), ("shape", N_SHAPE)):

@@ -22,6 +22,7 @@ import numpy as np
 from synth_audit.errors import DataValidationError
 from synth_audit.membership import MembershipResult
 from synth_audit.results import AuditWarning
+from synth_audit.seeding import spawn_seeds
 
 __all__ = ["BLIND_ATTACK", "blind_baseline"]
 
@@ -35,6 +36,7 @@ def blind_baseline(
     target: str = "split",
     record_ids: Sequence[Any] | None = None,
     n_splits: int = 5,
+    n_repeats: int = 3,
     ngram_range: tuple[int, int] = (1, 2),
     random_state: int = 0,
     confidence_level: float = 0.95,
@@ -54,16 +56,21 @@ def blind_baseline(
             "The blind baseline needs at least 2 member and 2 non-member texts to cross-validate; "
             f"got {len(members)} and {len(nonmembers)}. Give more texts."
         )
+    # Out-of-fold scores, standardised within each fold (each fold's classifier has its own
+    # offset and scale, which pooled scores would otherwise mistake for signal) and averaged over
+    # ``n_repeats`` shuffles of the folds (less variance from one particular partition).
     scores = np.zeros(len(texts))
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=int(random_state))
     arr = np.asarray(texts, dtype=object)
-    for tr, te in cv.split(arr, labels):
-        clf = make_pipeline(
-            TfidfVectorizer(ngram_range=ngram_range, min_df=1, sublinear_tf=True),
-            LogisticRegression(C=1.0, max_iter=1000),
-        )
-        clf.fit(list(arr[tr]), labels[tr])
-        scores[te] = clf.decision_function(list(arr[te]))
+    for rep_seed in spawn_seeds(int(random_state), int(n_repeats)):
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=rep_seed % (2**31))
+        for tr, te in cv.split(arr, labels):
+            clf = make_pipeline(
+                TfidfVectorizer(ngram_range=ngram_range, min_df=1, sublinear_tf=True),
+                LogisticRegression(C=1.0, max_iter=1000),
+            )
+            clf.fit(list(arr[tr]), labels[tr])
+            d = clf.decision_function(list(arr[te]))
+            scores[te] += (d - d.mean()) / (d.std() or 1.0) / int(n_repeats)
     res = MembershipResult.from_scores(
         scores,
         labels,
@@ -72,7 +79,12 @@ def blind_baseline(
         record_ids=record_ids,
         confidence_level=confidence_level,
         seed=int(random_state),
-        params={"n_splits": folds, "ngram_range": list(ngram_range), "features": "tfidf words"},
+        params={
+            "n_splits": folds,
+            "n_repeats": int(n_repeats),
+            "ngram_range": list(ngram_range),
+            "features": "tfidf words",
+        },
         unit="document",
     )
     lo, hi = res.auc_ci

@@ -147,8 +147,6 @@ class CausalLMTarget:
         device: str | None = None,
     ) -> CausalLMTarget:
         """Load ``config.json`` + ``model.safetensors`` + tokenizer files from a directory."""
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         d = Path(path)
         if not d.is_dir():
             raise ConfigError(
@@ -180,6 +178,8 @@ class CausalLMTarget:
                 f"The model directory {str(d)!r} lacks tokenizer files (tokenizer.json). Save the "
                 "tokenizer beside the model with tokenizer.save_pretrained(out_dir)."
             )
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         model = AutoModelForCausalLM.from_pretrained(
             str(d), use_safetensors=True, local_files_only=True
         )
