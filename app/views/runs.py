@@ -199,5 +199,6 @@ def main() -> None:
         _run_sections(chosen, key=f"runs-sec-{chosen[:8]}")
 
 
-with ui.guard("The Runs page"):
-    main()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing show_sections does not
+    with ui.guard("The Runs page"):
+        main()
