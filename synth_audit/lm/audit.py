@@ -645,7 +645,10 @@ def audit_lm_from_toml(path: str | Path, progress: Progress | None = None) -> Au
         if progress is not None:
             progress("fit", 0, 1)
         train = insert_canaries(texts["members"], canaries, seeds["insert"])
-        target.fit(train, random_state=seeds["fit"])
+        # the tokenizer learns from public text (the reference set, else the held-out set), as a
+        # pretrained model's tokenizer does; canary prefixes and digits are always encodable
+        public = texts.get("reference") or texts.get("heldout")
+        target.fit(train, random_state=seeds["fit"], tokenizer_texts=public)
     return audit_lm(
         target,
         texts["members"],
@@ -716,7 +719,11 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
         seeds["sample"],
     )
     beat.update(0.05, "fit")
-    target.fit(insert_canaries(members, canaries, seeds["sample"]), random_state=seeds["fit"])
+    target.fit(
+        insert_canaries(members, canaries, seeds["sample"]),
+        random_state=seeds["fit"],
+        tokenizer_texts=reference or heldout,
+    )
 
     def prog(step: str, done: int, total: int) -> None:
         beat.update(0.3 + 0.6 * done / max(total, 1), f"audit: {step}")

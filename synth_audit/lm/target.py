@@ -252,11 +252,17 @@ class CausalLMTarget:
         random_state: int = 0,
         *,
         tokenizer: Any = None,
-        tokenizer_texts: Sequence[str] = (),
+        tokenizer_texts: Sequence[str] | None = None,
         **_: Any,
     ) -> CausalLMTarget:
         """Train a tokenizer (unless ``tokenizer`` is given) and a GPT-2 from the recipe on the
-        texts of ``data`` (a list, or a DataFrame with the ``text_column``)."""
+        texts of ``data`` (a list, or a DataFrame with the ``text_column``).
+
+        The tokenizer is trained on ``tokenizer_texts`` when given, else on the training texts.
+        Audits pass public text (the reference set): a tokenizer trained on the members encodes
+        them in fewer, rarer tokens, which shifts every per-token score and leaks membership on
+        its own (a model that never saw the members would then look leaky, or anti-leaky).
+        """
         if self.recipe is None:
             raise ConfigError(
                 f"The causal LM {self.name!r} has no recipe to train with; give one "
@@ -267,7 +273,9 @@ class CausalLMTarget:
             data, str(self.audit["text_column"]), f"The training data of {self.name!r}"
         )
         seeds = named_seeds(seed, ["init", "train"])
-        tok = tokenizer or train_tokenizer([*texts, *tokenizer_texts], self.recipe.vocab_size)
+        tok = tokenizer or train_tokenizer(
+            list(tokenizer_texts) if tokenizer_texts else texts, self.recipe.vocab_size
+        )
         model = build_model(tok, self.recipe, seeds["init"])
         summary = fine_tune(model, tok, texts, self.recipe, seeds["train"], device=self.device)
         self.model, self.tokenizer = model, tok

@@ -198,7 +198,12 @@ def fine_tune(
     t0 = time.perf_counter()
     summary: dict[str, Any] = {"n_texts": len(texts), "epochs": recipe.epochs}
     if recipe.noise_multiplier > 0:
-        summary.update(_fine_tune_dp(model, ids, recipe, seeds, pad, dev))
+        import warnings
+
+        with warnings.catch_warnings():
+            # Opacus/torch notes about hooks and CPU autocast: the library stays silent
+            warnings.simplefilter("ignore", UserWarning)
+            summary.update(_fine_tune_dp(model, ids, recipe, seeds, pad, dev))
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=0.0)
         rng = np.random.default_rng(seeds["order"])
@@ -283,7 +288,7 @@ def _fine_tune_dp(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            tot += float(loss) * len(xb)
+            tot += float(loss.detach()) * len(xb)
             n += len(xb)
         losses.append(tot / max(n, 1))
     eps = float(engine.get_epsilon(float(recipe.delta)))
