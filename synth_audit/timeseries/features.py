@@ -50,32 +50,49 @@ def _mode(s: pd.Series) -> object:
     return counts.index[int(np.argmax(counts.to_numpy()))]
 
 
+def _slopes(values: pd.Series, entity: pd.Series) -> pd.Series:
+    """Least-squares slope per entity of ``values`` against the step position (vectorised)."""
+    y = values.astype(float)
+    x = entity.groupby(entity, sort=False).cumcount().astype(float)
+    ok = y.notna()
+    x, y = x.where(ok), y.where(ok)
+    g = pd.DataFrame({"n": ok.astype(float), "x": x, "y": y, "xx": x * x, "xy": x * y})
+    s = g.groupby(entity.to_numpy(), sort=False).sum(min_count=1)
+    sxx = s["xx"] - s["x"] ** 2 / s["n"]
+    sxy = s["xy"] - s["x"] * s["y"] / s["n"]
+    out = (sxy / sxx).where((s["n"] >= 2) & (sxx > 0))
+    return out
+
+
 def entity_features(panel: PanelData) -> pd.DataFrame:
     """The entity feature table of ``panel`` (see the module docstring)."""
     f = panel.frame
+    ent = f[panel.entity]
     groups = f.groupby(panel.entity, sort=False)
-    out = pd.DataFrame(index=pd.Index(panel.unit_ids(), name=panel.entity))
+    cols: dict[str, pd.Series] = {}
     if panel.static:
-        out = out.join(groups[panel.static].first())
+        first = groups[panel.static].first()
+        for c in panel.static:
+            cols[c] = first[c]
     numeric = panel.numeric_varying()
     for c in panel.varying:
-        g = groups[c]
         if c in numeric:
-            vals = f[c].astype(float)
-            gv = vals.groupby(f[panel.entity], sort=False)
-            out[f"{c}__mean"] = gv.mean()
-            out[f"{c}__std"] = gv.std(ddof=0)
-            out[f"{c}__min"] = gv.min()
-            out[f"{c}__max"] = gv.max()
-            out[f"{c}__last"] = gv.agg(_last).astype(float)
-            out[f"{c}__slope"] = gv.agg(lambda s: _slope(s.to_numpy(dtype=float)))
+            gv = f[c].astype(float).groupby(ent, sort=False)
+            cols[f"{c}__mean"] = gv.mean()
+            cols[f"{c}__std"] = gv.std(ddof=0)
+            cols[f"{c}__min"] = gv.min()
+            cols[f"{c}__max"] = gv.max()
+            cols[f"{c}__last"] = gv.last()
+            cols[f"{c}__slope"] = _slopes(f[c], ent)
         else:
-            out[f"{c}__mode"] = g.agg(_mode)
-            out[f"{c}__last"] = g.agg(_last)
-            out[f"{c}__changes"] = g.agg(
-                lambda s: int(
-                    (s.astype(object).to_numpy()[1:] != s.astype(object).to_numpy()[:-1]).sum()
-                )
-            )
-    out["length"] = groups.size()
+            g = groups[c]
+            cols[f"{c}__mode"] = g.agg(_mode)
+            cols[f"{c}__last"] = g.agg(_last)
+            v = f[c].astype(object)
+            prev = v.groupby(ent, sort=False).shift()
+            changed = (v != prev) & prev.notna() & v.notna()
+            cols[f"{c}__changes"] = changed.groupby(ent, sort=False).sum().astype(int)
+    cols["length"] = groups.size()
+    out = pd.DataFrame(cols)
+    out = out.reindex(pd.Index(panel.unit_ids(), name=panel.entity))
     return out
