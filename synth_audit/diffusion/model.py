@@ -214,7 +214,7 @@ class ImageData:
         return int(self.pixels.shape[1])
 
     def flat(self) -> np.ndarray:
-        return self.pixels.reshape(len(self), -1)
+        return self.pixels.reshape(len(self), self.side * self.side)
 
 
 def image_data(
