@@ -106,7 +106,7 @@ def test_weights_round_trip_through_safetensors_only(
     only_bin = tmp_path / "only_bin"
     only_bin.mkdir()
     (only_bin / "pytorch_model.bin").write_bytes(b"not read")
-    with pytest.raises(ConfigError, match="pytorch_model.bin"):
+    with pytest.raises(ConfigError, match=r"pytorch_model\.bin"):
         load_model(only_bin)
     # A corrupt safetensors file is a clear error, not a crash.
     broken = tmp_path / "broken"
@@ -129,7 +129,7 @@ def test_bad_parameters_and_images_get_clear_errors(train: pd.DataFrame) -> None
         DiffusionTarget(block_out_channels=[12, 32], norm_num_groups=8)
     with pytest.raises(ConfigError, match="'sampler'"):
         DiffusionConfig(sampler="euler")
-    with pytest.raises(ConfigError, match="'attacks'.*'gan'"):
+    with pytest.raises(ConfigError, match=r"'attacks'.*'gan'"):
         DiffusionTarget(attacks=["loss", "gan"])
     with pytest.raises(NotFittedError, match="fit"):
         DiffusionTarget().release(3)
@@ -137,10 +137,10 @@ def test_bad_parameters_and_images_get_clear_errors(train: pd.DataFrame) -> None
         image_data(train.iloc[:, :60])
     hot = train.copy()
     hot.loc[0, "pixel_3_4"] = 99
-    with pytest.raises(DataValidationError, match="pixel_3_4.*pixel_range"):
+    with pytest.raises(DataValidationError, match=r"pixel_3_4.*pixel_range"):
         image_data(hot, pixel_range=(0, 16))
     text = train.astype({"pixel_0_1": str})
-    with pytest.raises(DataValidationError, match="pixel_0_1.*not numeric"):
+    with pytest.raises(DataValidationError, match=r"pixel_0_1.*not numeric"):
         image_data(text)
     with pytest.raises(DataValidationError, match="'label'"):
         image_data(train.assign(label=-1))
