@@ -97,6 +97,7 @@ def _membership(tpr: float, lo: float, hi: float) -> dict:
         "auc": 0.9,
         "auc_ci": [0.85, 0.95],
         "tpr_at": [{"target_fpr": 0.01, "realised_fpr": 0.01, "tpr": tpr, "tpr_ci": [lo, hi]}],
+        "top_exposed": [{"record_id": "patient-17", "score": 9.1}],
     }
 
 
@@ -132,3 +133,4 @@ def test_model_audit_rates_from_membership_and_states_the_threat_model() -> None
     assert "class probabilities" in md and "Art. 35(7)(a)" in md and "Art. 35(7)(d)" in md
     assert "What this evidence does not show" in md and "not proof of safety" in md
     assert "Not measured in this audit: singling out, linkability, inference" in md
+    assert "Most exposed by membership inference (lira)" in md and "patient-17" in md

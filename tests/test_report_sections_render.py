@@ -107,6 +107,7 @@ def test_write_report_puts_images_beside_the_card_and_links_dpia(tmp_path: Path)
     card = (tmp_path / "out" / "audit_card.md").read_text()
     assert "](audit_card_images/canaries-1.png)" in card
     assert "[dpia.md](dpia.md)" in card
+    assert '<a href="dpia.md">' in (tmp_path / "out" / "report.html").read_text()
     assert (tmp_path / "out" / "dpia.md").read_text() == "# DPIA\n"
     assert list(paths)[-1] == "report.json"
     back = AuditReport.read_json(tmp_path / "out" / "report.json")

@@ -284,6 +284,18 @@ class DpiaEvidence:
                 ],
                 "",
             ]
+        for name, m in r.membership.items():
+            top = [t for t in m.get("top_exposed", []) or [] if isinstance(t, Mapping)][:10]
+            if top:
+                L += [
+                    f"Most exposed by membership inference ({e(name)}): the members scored "
+                    "highest, typically outliers the target memorised: "
+                    + ", ".join(f"{e(t.get('record_id'))}" for t in top)
+                    + ".",
+                    "",
+                ]
+        if x.notes and x.union is not None:
+            L += [f"> {e(n)}" for n in x.notes] + [""]
         L += ["### Rating trace", ""]
         L += [f"- {e(c.trace)}" for c in rt.criteria] or ["- Nothing measurable was rated."]
         L += ["", "### Risk factors", "", "| factor | value |", "|---|---|"]

@@ -226,6 +226,12 @@ def compute_exposure(
         )
     crit += _membership(report, profile)
     notes: list[str] = []
+    if list(report.risks()) and report.control_status() == "none":
+        notes.append(
+            "No control set: each share is the attack's raw success rate, which includes what the "
+            "population reveals anyway, so the people counts are upper bounds of what the release "
+            "itself exposes."
+        )
     n_train, n_control = _n_rows(report, "train"), _n_rows(report, "control")
     union = None
     by_level: list[CriterionExposure] = []

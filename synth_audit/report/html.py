@@ -1350,13 +1350,20 @@ def _limitations() -> str:
     return f'<section class="card" id="limitations"><h2>Limitations</h2><ul>{items}</ul></section>'
 
 
-def render_html(report: AuditReport) -> str:
-    """The whole report as one self-contained HTML page."""
+def render_html(report: AuditReport, *, dpia_link: str | None = None) -> str:
+    """The whole report as one self-contained HTML page (``dpia_link``: the DPIA evidence
+    document written beside it, linked at the top)."""
     warnings = all_report_warnings(report)
     body = (
         _header(report)
         + _nav(report)
         + '<main class="wrap">'
+        + (
+            f'<p class="small">DPIA evidence for this audit: <a href="{_e(dpia_link)}">'
+            f"{_e(dpia_link)}</a>.</p>"
+            if dpia_link
+            else ""
+        )
         + _banners(report)
         + _summary(report, len(warnings))
         + _warnings(warnings)

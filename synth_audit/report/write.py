@@ -176,7 +176,9 @@ def write_report(
         dpia_link="dpia.md" if "dpia.md" in extra else None,
     )
     contents: dict[str, bytes] = {
-        "report.html": render_html(report).encode("utf-8"),
+        "report.html": render_html(
+            report, dpia_link="dpia.md" if "dpia.md" in extra else None
+        ).encode("utf-8"),
         "audit_card.md": card.encode("utf-8"),
         "per_record.csv": csv_bytes(per_record),
         "exposed_records.csv": csv_bytes(report.exposed_records(top=sys.maxsize)),
