@@ -375,6 +375,14 @@ def baseline_scores(challenge: pd.DataFrame, labels: np.ndarray, seed: int) -> n
 # --------------------------------------------------------------------------------------------------
 
 
+def _features_only(target: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The records without an id column that stored probabilities are looked up by (an id says
+    nothing about a person, but may say which file a record came from)."""
+    backend = getattr(target, "_backend", None)
+    id_col = getattr(backend, "id_column", None)
+    return frame.drop(columns=[id_col]) if id_col in frame.columns else frame
+
+
 @dataclass
 class MembershipOutcome:
     """Every attack's result, with the per-record scores the risk factors and DP sections read."""
@@ -506,7 +514,7 @@ def run_membership(
 
     t0 = time.perf_counter()
     base = MembershipResult.from_scores(
-        baseline_scores(challenge, labels, seeds["baseline"]),
+        baseline_scores(_features_only(target, challenge), labels, seeds["baseline"]),
         labels,
         attack="features_only",
         target=name,

@@ -250,3 +250,159 @@ def audit_model(
         target=info.to_dict(),
         sections=sections,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# model_audit.toml
+# --------------------------------------------------------------------------------------------------
+
+
+def load_audit_data(cfg: Any, base: Any) -> dict[str, pd.DataFrame | None]:
+    """Members, non-members and reference records as ``[data]`` and ``[split]`` say."""
+    from pathlib import Path
+
+    from synth_audit.data import load_table, split_frame
+
+    d, sp = cfg.data, cfg.split
+
+    def read(rel: str, key: str) -> pd.DataFrame:
+        p = Path(rel) if Path(rel).is_absolute() else Path(base) / rel
+        try:
+            return load_table(p)
+        except DataValidationError as exc:
+            raise DataValidationError(f"[data] {key}: {exc}") from None
+
+    if d.members is not None:
+        return {
+            "members": read(d.members, "members"),
+            "nonmembers": read(str(d.nonmembers), "nonmembers"),
+            "reference": None if d.reference is None else read(d.reference, "reference"),
+        }
+    if d.builtin == "digits":
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits(as_frame=True)
+        df = bunch.frame.rename(columns={"target": "digit"})
+    else:
+        df = read(str(d.path), "path")
+    if d.group_by is not None:
+        if d.group_by not in df.columns:
+            raise DataValidationError(
+                f"[data] group_by: the column {d.group_by!r} is not in the data; its columns are "
+                f"{format_names(df.columns)}."
+            )
+        order = np.random.default_rng(sp.seed).permutation(len(df))
+        df = df.iloc[order].drop_duplicates(subset=[d.group_by]).sort_index()
+    missing = [c for c in d.drop if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"[data] drop names column(s) {format_names(missing)} that the data lacks; its "
+            f"columns are {format_names(df.columns)}."
+        )
+    df = df.drop(columns=list(d.drop)).reset_index(drop=True)
+    sizes = {"members": sp.members, "nonmembers": sp.nonmembers}
+    if sp.reference:
+        sizes["reference"] = sp.reference
+    parts = split_frame(df, sizes, random_state=sp.seed)
+    return {
+        "members": parts["members"],
+        "nonmembers": parts["nonmembers"],
+        "reference": parts.get("reference"),
+    }
+
+
+def build_target(cfg: Any, base: Any, members: pd.DataFrame, seed: int) -> Any:
+    """The fitted target of ``[target]``: a recipe trained on the members, or a loaded file."""
+    from pathlib import Path
+
+    from synth_audit.models.loaders import load_model
+    from synth_audit.models.target import ClassifierTarget
+
+    t = cfg.target
+    if t.file is not None:
+        p = Path(t.file) if Path(t.file).is_absolute() else Path(base) / t.file
+        conf = None if t.config is None else (Path(base) / t.config)
+        return load_model(
+            p,
+            label=str(t.label),
+            name=t.name,
+            classes=t.classes,
+            trusted=t.trusted,
+            config=conf,
+            features=t.features,
+            id_column=t.id_column,
+            recipe={**t.params, "model": t.model} if t.model else None,
+        )
+    params = {**t.params, "model": t.model, "label": t.label}
+    if t.classes is not None:
+        params["classes"] = t.classes
+    target = ClassifierTarget(name=t.name or str(t.model), **params)
+    return target.fit(members, random_state=seed)
+
+
+def audit_model_from_toml(path: Any, progress: Progress | None = None) -> AuditReport:
+    """Run the audit a ``model_audit.toml`` describes (see :mod:`synth_audit.models.config`)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from synth_audit.models.attacks import ATTACKS, DirCache
+    from synth_audit.models.config import load_model_audit_config
+    from synth_audit.targets import Capability
+
+    cfg, base = load_model_audit_config(path)
+    if cfg.target.kind != "classifier":
+        raise ConfigError(
+            f"[target] kind = {cfg.target.kind!r}: this audit reads classifiers; the language-model "
+            "audit reads kind = 'causal_lm' (synth-audit audit-model dispatches on it)."
+        )
+    a = cfg.audit
+    seeds = named_seeds(a.seed, ["fit", "audit"])
+    parts = load_audit_data(cfg, base)
+    members, nonmembers, reference = parts["members"], parts["nonmembers"], parts["reference"]
+    assert members is not None and nonmembers is not None
+    if progress is not None:
+        progress("training the model", 0, 1)
+    target = build_target(cfg, base, members, seeds["fit"])
+    mode = a.reference_mode
+    if mode is None:
+        mode = (
+            "online"
+            if Capability.REFIT in target.capabilities and reference is not None
+            else "none"
+        )
+    attacks = tuple(a.attacks) if a.attacks is not None else ATTACKS
+    if mode == "offline" and a.attacks is None:
+        attacks = tuple(x for x in ATTACKS if not x.startswith("lira_online"))
+    settings = MembershipSettings(
+        attacks=attacks,
+        n_reference=a.n_reference,
+        reference_mode=mode,
+        rmia_gamma=a.rmia_gamma,
+        rmia_a=a.rmia_a,
+        n_population=a.n_population,
+        confidence_level=a.confidence_level,
+    )
+    cache = None if a.cache_dir is None else DirCache(base / a.cache_dir)
+    executor = (
+        ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context("spawn"))
+        if a.workers > 1
+        else None
+    )
+    try:
+        return audit_model(
+            target,
+            members=members,
+            nonmembers=nonmembers,
+            reference=reference,
+            settings=settings,
+            sensitive=a.sensitive,
+            subgroups=a.subgroups,
+            random_state=seeds["audit"],
+            executor=executor,
+            cache=cache,
+            progress=progress,
+            config={"model_audit": cfg.to_dict(), "source": str(path)},
+        )
+    finally:
+        if executor is not None:
+            executor.shutdown()

@@ -13,6 +13,7 @@ Each backend answers ``predict_proba(features) -> (n, n_classes)`` with columns 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -95,6 +96,20 @@ class EstimatorBackend:
                 yield np.ascontiguousarray(a, dtype=np.float64).tobytes()
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Small MLPs train fastest on one thread; torch's default (every core) only adds contention
+    when reference models run side by side. The caller's setting is restored."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _mlp_module(n_in: int, hidden: Sequence[int], n_out: int) -> Any:
     import torch
 
@@ -129,7 +144,7 @@ class TorchMLP:
 
         x = torch.from_numpy(self.encoder.transform(X))
         self.module.eval()
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             p = torch.softmax(self.module(x), dim=1).double().numpy()
         return np.asarray(p)
 
@@ -202,7 +217,7 @@ def _train_torch(
 
     import torch
 
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), _one_thread():
         # opacus warns about its insecure RNG and torch about full backward hooks: both expected.
         warnings.simplefilter("ignore", UserWarning)
         torch.manual_seed(seed)

@@ -155,8 +155,12 @@ class ClassifierTarget:
     # ---------------------------------------------------------------------------- constructors
     @classmethod
     def from_config(cls, name: str, params: Mapping[str, Any]) -> ClassifierTarget:
-        """What a study run builds: an unfitted recipe target."""
-        return cls(name=name, **dict(params))
+        """What a study run builds: an unfitted recipe target (``audit_*`` settings, which
+        :mod:`synth_audit.models.study` reads, are not part of the recipe)."""
+        from synth_audit.models.study import split_params
+
+        recipe, _ = split_params(params)
+        return cls(name=name, **recipe)
 
     @classmethod
     def from_estimator(
@@ -361,6 +365,19 @@ class ClassifierTarget:
         backend.save(weights, config)
 
     # ---------------------------------------------------------------------------- studies
+    @staticmethod
+    def result_names() -> tuple[list[str], list[str]]:
+        """(risk-like, utility) result names a classifier run records (checked by a study's
+        ``[frontier]`` at load): every attack's membership measures; ``model.test_accuracy``."""
+        from synth_audit.membership.result import DEFAULT_FPRS
+        from synth_audit.models.attacks import ATTACKS
+
+        measures = ["auc_advantage", "auc", *(f"tpr_at_{f:g}_fpr" for f in DEFAULT_FPRS)]
+        measures.append("epsilon_lb")
+        risks = [f"membership.{a}.{m}" for a in ATTACKS for m in measures]
+        risks += ["model.accuracy_gap", "dp.epsilon_lower_bound"]
+        return risks, ["model.test_accuracy"]
+
     @staticmethod
     def execute_run(store: Any, run: Any, beat: Any) -> Any:
         """One study run: train on ``train``, audit against ``control`` with reference models
