@@ -386,7 +386,9 @@ class DiffusionModel:
         if (data.labels >= self.num_classes).any():
             raise DataValidationError(
                 f"The label column {self.config.label_column!r} holds classes up to "
-                f"{int(data.labels.max())}; the model knows {self.num_classes} classes."
+                f"{int(data.labels.max())}; the model knows {self.num_classes} classes (from "
+                "its training images or its num_classes parameter). Train it with num_classes "
+                "set to the number of classes in the population."
             )
         return torch.from_numpy(data.labels).to(self.device)
 

@@ -246,6 +246,18 @@ class DiffusionTarget:
 
     # ---------------------------------------------------------------------------- studies
 
+    @classmethod
+    def result_names(cls) -> tuple[list[str], list[str]]:
+        """(risk-like, utility) result names a study run of this kind records (what
+        ``[frontier] risk`` and ``utility`` may name)."""
+        from synth_audit.membership.result import DEFAULT_FPRS
+
+        measures = ["auc_advantage", "auc", *(f"tpr_at_{f:g}_fpr" for f in DEFAULT_FPRS)]
+        risks = [f"membership.{a}.{m}" for a in ATTACKS for m in [*measures, "epsilon_lb"]]
+        risks += ["memorisation.extraction_rate", "memorisation.heldout_rate"]
+        utility = [f"image_utility.{m}" for m in ("class_accuracy", "precision", "recall")]
+        return risks, utility
+
     @staticmethod
     def execute_run(store: Any, run: Any, beat: Any) -> Any:
         """A study run of kind ``diffusion`` (see :func:`execute_diffusion_run`)."""
@@ -431,6 +443,13 @@ def execute_diffusion_run(store: Any, run: Any, beat: Any) -> Any:
     data = load_study_data(spec)
     check_fingerprints(run, data)
     target = make_target(run.target_kind, run.generator, run.params)
+    label = target.config.label_column
+    if target.config.num_classes is None and label is not None and label in data.train.columns:
+        # Every split's classes: a small training set may lack a class the others hold.
+        parts = [data.train, data.control, data.reference, data.holdout]
+        top = max(float(pd.to_numeric(p[label], errors="coerce").max()) for p in parts if len(p))
+        if np.isfinite(top) and top >= 0:  # bad labels are reported by image_data, by column
+            target.set_params(num_classes=int(top) + 1)
 
     t = time.perf_counter()
     n_epochs = target.config.epochs
