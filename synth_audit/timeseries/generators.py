@@ -318,7 +318,16 @@ class ParPanel(PanelGenerator):
         import warnings
 
         train = self._need_fit()
-        with warnings.catch_warnings(), _seeded_torch(_seed(random_state, 1)[0]):
+        seed = _seed(random_state, 1)[0]
+        # SDV keeps random states in its transformers and the context model: reset them to the
+        # state after fitting and seed the context model, so a seed gives one release.
+        context = getattr(self.model_, "_context_synthesizer", None)
+        for part in (self.model_, context):
+            with contextlib.suppress(Exception):
+                part.reset_sampling()  # type: ignore[union-attr]
+        with contextlib.suppress(Exception):
+            context._set_random_state(seed % 2**32)  # type: ignore[union-attr]
+        with warnings.catch_warnings(), _seeded_torch(seed):
             warnings.simplefilter("ignore")
             out = self.model_.sample_sequences(n)
         frame = out["panel"] if isinstance(out, dict) else out
