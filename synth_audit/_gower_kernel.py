@@ -9,7 +9,12 @@ Arrays (all C-contiguous): query group codes ``qg`` (int32, n_q x k), remaining 
 ``qcat``/``ccat`` (int32), remaining numeric values ``qnum``/``cnum`` (float64, NaN = missing,
 scaled by the column range), pivot values ``qpiv``/``cpiv`` (float64), distinct group combinations
 ``gkey`` (int32, G x k), group bounds ``gstart`` (int64, G + 1; candidates sorted by group, then
-pivot) and ``gnan`` (int64, G: first candidate of each group whose pivot is missing).
+pivot) and ``gnan`` (int64, G: first candidate of each group whose pivot is missing), and
+``corig`` (int64): the caller's row of each sorted candidate.
+
+Ties: distances within :data:`EPS` (in units of columns) of the best count as equal, and among equal
+distances the candidate with the lowest caller row wins, so the answer does not depend on the order
+in which candidates are visited (the same neighbours whatever the grouping, pivot or threads).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["scan"]
+__all__ = ["EPS", "scan", "scan_multi"]
+
+#: Distances (times the number of columns) closer than this are ties.
+EPS = 1e-9
 
 
 def _jit(f):  # type: ignore[no-untyped-def]
@@ -29,11 +37,11 @@ def _jit(f):  # type: ignore[no-untyped-def]
 
 @_jit
 def rest_distance(qi, ci, s, bound, qcat, ccat, qnum, cnum):
-    # Adds the non-group, non-pivot columns to s; stops as soon as s reaches bound.
+    # Adds the non-group, non-pivot columns to s; stops as soon as s exceeds bound.
     for j in range(qcat.shape[1]):
         if qcat[qi, j] != ccat[ci, j]:
             s += 1.0
-            if s >= bound:
+            if s > bound:
                 return s
     for j in range(qnum.shape[1]):
         x = qnum[qi, j]
@@ -45,13 +53,21 @@ def rest_distance(qi, ci, s, bound, qcat, ccat, qnum, cnum):
             s += 1.0
         else:
             s += abs(x - y)
-        if s >= bound:
+        if s > bound:
             return s
     return s
 
 
 @_jit
-def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv, best, arg):
+def _better(s, ci, bst, a, corig):
+    # Canonical order: a lower distance (by more than EPS), or a tie won by the lower caller row.
+    if s < bst - EPS:
+        return True
+    return s <= bst + EPS and a >= 0 and corig[ci] < corig[a]
+
+
+@_jit
+def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv, corig, best, arg):
     n_groups, k = gkey.shape
     ham = np.empty(n_groups, np.int64)
     order = np.empty(n_groups, np.int64)
@@ -86,8 +102,8 @@ def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv,
         a = -1
         p = qpiv[qi]
         for m in range(k + 1):
-            if m >= bst:
-                break  # no group with m mismatches can beat the best so far
+            if m > bst + EPS:
+                break  # no group with m mismatches can beat (or tie) the best so far
             for t in range(level[m], level[m + 1]):
                 g = order[t]
                 lo = gstart[g]
@@ -106,32 +122,273 @@ def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv,
                     while True:
                         dl = p - cpiv[left] if left >= lo else np.inf
                         dr = cpiv[r] - p if r < mid else np.inf
+                        if dl == np.inf and dr == np.inf:
+                            break
                         if dl <= dr:
-                            if m + dl >= bst:
+                            if m + dl > bst + EPS:
                                 break
                             ci = left
                             base = m + dl
                             left -= 1
                         else:
-                            if m + dr >= bst:
+                            if m + dr > bst + EPS:
                                 break
                             ci = r
                             base = m + dr
                             r += 1
-                        s = rest_distance(qi, ci, base, bst, qcat, ccat, qnum, cnum)
-                        if s < bst:
-                            bst = s
+                        s = rest_distance(qi, ci, base, bst + EPS, qcat, ccat, qnum, cnum)
+                        if _better(s, ci, bst, a, corig):
+                            bst = min(bst, s)
                             a = ci
                 for lo_, hi_, base in (
                     (first_lo, first_hi, first_base),
                     (other_lo, other_hi, other_base),
                 ):
-                    if base >= bst:
+                    if base > bst + EPS:
                         continue
                     for ci in range(lo_, hi_):
-                        s = rest_distance(qi, ci, base, bst, qcat, ccat, qnum, cnum)
-                        if s < bst:
-                            bst = s
+                        s = rest_distance(qi, ci, base, bst + EPS, qcat, ccat, qnum, cnum)
+                        if _better(s, ci, bst, a, corig):
+                            bst = min(bst, s)
                             a = ci
         best[qi] = bst
         arg[qi] = a
+
+
+@_jit
+def _terms(qi, ci, g, qg, gkey, qcat, ccat, qnum, cnum, qpiv, cpiv, has_piv, out):
+    # Every column's term of the Gower sum, in the order group, remaining categorical, pivot,
+    # remaining numeric; returns their sum.
+    t = 0
+    total = 0.0
+    for j in range(qg.shape[1]):
+        v = 1.0 if qg[qi, j] != gkey[g, j] else 0.0
+        out[t] = v
+        total += v
+        t += 1
+    for j in range(qcat.shape[1]):
+        v = 1.0 if qcat[qi, j] != ccat[ci, j] else 0.0
+        out[t] = v
+        total += v
+        t += 1
+    if has_piv:
+        x = qpiv[qi]
+        y = cpiv[ci]
+        if np.isnan(x):
+            v = 0.0 if np.isnan(y) else 1.0
+        elif np.isnan(y):
+            v = 1.0
+        else:
+            v = abs(x - y)
+        out[t] = v
+        total += v
+        t += 1
+    for j in range(qnum.shape[1]):
+        x = qnum[qi, j]
+        y = cnum[ci, j]
+        if np.isnan(x):
+            v = 0.0 if np.isnan(y) else 1.0
+        elif np.isnan(y):
+            v = 1.0
+        else:
+            v = abs(x - y)
+        out[t] = v
+        total += v
+        t += 1
+    return total
+
+
+@_jit
+def rest_lower(qi, ci, s, mx, bound, qcat, ccat, qnum, cnum):
+    # Adds the remaining columns to the sum s, tracking the largest term mx, and stops as soon as
+    # s - mx (a lower bound of the sum without any one of the columns seen) exceeds bound.
+    for j in range(qcat.shape[1]):
+        if qcat[qi, j] != ccat[ci, j]:
+            s += 1.0
+            mx = 1.0
+            if s - mx > bound:
+                return s - mx
+    for j in range(qnum.shape[1]):
+        x = qnum[qi, j]
+        y = cnum[ci, j]
+        if np.isnan(x):
+            v = 0.0 if np.isnan(y) else 1.0
+        elif np.isnan(y):
+            v = 1.0
+        else:
+            v = abs(x - y)
+        s += v
+        if v > mx:
+            mx = v
+        if s - mx > bound:
+            return s - mx
+    return s - mx
+
+
+@_jit
+def scan_multi(
+    q_lo,
+    q_hi,
+    qg,
+    qcat,
+    qnum,
+    qpiv,
+    gkey,
+    gstart,
+    gnan,
+    ccat,
+    cnum,
+    cpiv,
+    corig,
+    has_piv,
+    piv_t,
+    best,
+    arg,
+):
+    """For every column j but the pivot at once: the nearest candidate on all columns but j
+    (``best[:, j]``, ``arg[:, j]``), columns numbered group, remaining categorical, pivot,
+    remaining numeric (the pivot's own column, ``piv_t``, is left to :func:`scan`).
+
+    A candidate's sum without column j is at least its sum over the columns seen so far minus
+    the largest of their terms, so the scan of :func:`scan` runs with that lower bound against the
+    largest best so far, and each candidate that passes updates every column's best.
+    """
+    n_groups, k = gkey.shape
+    n_cols = best.shape[1]
+    ham = np.empty(n_groups, np.int64)
+    order = np.empty(n_groups, np.int64)
+    level = np.zeros(k + 2, np.int64)
+    fill = np.zeros(k + 2, np.int64)
+    terms = np.empty(n_cols)
+    prev = -1
+    for qi in range(q_lo, q_hi):
+        same = prev >= 0
+        if same:
+            for j in range(k):
+                if qg[qi, j] != qg[prev, j]:
+                    same = False
+                    break
+        if not same:
+            level[:] = 0
+            for g in range(n_groups):
+                h = 0
+                for j in range(k):
+                    if qg[qi, j] != gkey[g, j]:
+                        h += 1
+                ham[g] = h
+                level[h + 1] += 1
+            for m in range(k + 1):
+                level[m + 1] += level[m]
+            fill[:] = level
+            for g in range(n_groups):
+                order[fill[ham[g]]] = g
+                fill[ham[g]] += 1
+        prev = qi
+        for j in range(n_cols):
+            best[qi, j] = np.inf
+            arg[qi, j] = -1
+        bound = np.inf  # largest best of the columns handled here, + EPS
+        p = qpiv[qi]
+        for m in range(k + 1):
+            mx0 = 1.0 if m > 0 else 0.0  # a mismatching group column is a term of 1
+            if m - mx0 > bound:
+                break
+            for t in range(level[m], level[m + 1]):
+                g = order[t]
+                lo = gstart[g]
+                mid = gnan[g]
+                hi = gstart[g + 1]
+                if np.isnan(p):
+                    first_lo, first_hi, first_base = mid, hi, float(m)
+                    other_lo, other_hi, other_base = lo, mid, m + 1.0
+                else:
+                    first_lo, first_hi, first_base = mid, mid, float(m)
+                    other_lo, other_hi, other_base = mid, hi, m + 1.0
+                    r = lo + np.searchsorted(cpiv[lo:mid], p)
+                    left = r - 1
+                    while True:
+                        dl = p - cpiv[left] if left >= lo else np.inf
+                        dr = cpiv[r] - p if r < mid else np.inf
+                        if dl == np.inf and dr == np.inf:
+                            break
+                        if dl <= dr:
+                            if m - mx0 + dl > bound:
+                                break
+                            ci = left
+                            base = m + dl
+                            left -= 1
+                        else:
+                            if m - mx0 + dr > bound:
+                                break
+                            ci = r
+                            base = m + dr
+                            r += 1
+                        lb = rest_lower(qi, ci, base, mx0, bound, qcat, ccat, qnum, cnum)
+                        if lb <= bound:
+                            bound = _update(
+                                qi,
+                                ci,
+                                g,
+                                qg,
+                                gkey,
+                                qcat,
+                                ccat,
+                                qnum,
+                                cnum,
+                                qpiv,
+                                cpiv,
+                                has_piv,
+                                piv_t,
+                                terms,
+                                corig,
+                                best,
+                                arg,
+                            )
+                for lo_, hi_, base in (
+                    (first_lo, first_hi, first_base),
+                    (other_lo, other_hi, other_base),
+                ):
+                    if base - mx0 > bound:
+                        continue
+                    for ci in range(lo_, hi_):
+                        lb = rest_lower(qi, ci, base, mx0, bound, qcat, ccat, qnum, cnum)
+                        if lb <= bound:
+                            bound = _update(
+                                qi,
+                                ci,
+                                g,
+                                qg,
+                                gkey,
+                                qcat,
+                                ccat,
+                                qnum,
+                                cnum,
+                                qpiv,
+                                cpiv,
+                                has_piv,
+                                piv_t,
+                                terms,
+                                corig,
+                                best,
+                                arg,
+                            )
+
+
+@_jit
+def _update(
+    qi, ci, g, qg, gkey, qcat, ccat, qnum, cnum, qpiv, cpiv, has_piv, piv_t, terms, corig, best, arg
+):
+    # Candidate ci updates every column's best (the pivot's aside); returns the new bound.
+    total = _terms(qi, ci, g, qg, gkey, qcat, ccat, qnum, cnum, qpiv, cpiv, has_piv, terms)
+    worst = 0.0
+    for j in range(best.shape[1]):
+        if j == piv_t:
+            continue
+        s = total - terms[j]
+        if _better(s, ci, best[qi, j], arg[qi, j], corig):
+            if s < best[qi, j]:
+                best[qi, j] = s
+            arg[qi, j] = ci
+        if best[qi, j] > worst:
+            worst = best[qi, j]
+    return worst + EPS

