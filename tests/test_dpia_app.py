@@ -42,6 +42,9 @@ def _script() -> None:
         sections={"canaries": sec},
     )
     show_sections(rep, key="t")
+    from app.views.runs import show_dpia
+
+    show_dpia(rep, key="d")  # no profile uploaded: defaults, announced
 
 
 @pytest.mark.slow
@@ -61,3 +64,7 @@ def test_run_view_shows_sections_and_dpia(tmp_path: Path, monkeypatch: pytest.Mo
     assert any("only 3 canaries" in str(w.value) for w in at.warning)
     assert len(at.get("image")) == 1
     assert any("Risk level: LIMITED" in str(m.value) for m in at.markdown)
+    levels = {m.label: m.value for m in at.metric}
+    assert levels["CNIL risk level"] == "not rated"  # nothing was attacked: never "negligible"
+    assert any("population_size is not set" in str(i.value) for i in at.info)
+    assert any("Art. 35(7)(a)" in str(m.value) for m in at.markdown)

@@ -104,12 +104,61 @@ def show_sections(report: Any, *, key: str) -> None:
             st.download_button("dpia.md", dpia_md, file_name="dpia.md", key=f"{key}-{name}-dpia-md")
 
 
+def show_dpia(report: Any, *, key: str) -> None:
+    """DPIA evidence of a report under a DPIA profile the user uploads (defaults, announced,
+    without one): the CNIL risk level with its trace, people exposed, and dpia.md / dpia.json."""
+    import tomllib
+
+    from synth_audit.dpia import build_dpia, dpia_files
+    from synth_audit.errors import SynthAuditError
+
+    up = st.file_uploader(
+        "DPIA profile (dpia.toml; optional)", type=["toml"], key=f"{key}-dpia-profile"
+    )
+    profile: dict[str, Any] = {}
+    if up is not None:
+        try:
+            profile = tomllib.loads(up.getvalue().decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            st.error(f"{up.name} is not a valid UTF-8 TOML file: {exc}. Fix it and upload again.")
+            return
+    try:
+        ev = build_dpia(report, profile)
+    except SynthAuditError as exc:
+        st.error(str(exc).replace("(profile given in code)", up.name if up else "the profile"))
+        return
+    r = ev.rating
+    c1, c2, c3 = st.columns(3)
+    c1.metric("CNIL risk level", r.level, help=r.trace)
+    c2.metric("Severity", r.severity)
+    c3.metric("Likelihood", r.likelihood)
+    u = ev.exposure.union
+    if u is not None:
+        st.caption(
+            f"People exposed by at least one attack: {u.expected:,.0f} "
+            f"[{u.expected_ci[0]:,.0f}, {u.expected_ci[1]:,.0f}] of {ev.exposure.population_size:,}."
+        )
+    for n in ev.profile.notices:
+        st.info(n, icon=":material/info:")
+    files = dpia_files(ev)
+    d1, d2 = st.columns(2)
+    d1.download_button("dpia.md", files["dpia.md"], file_name="dpia.md", key=f"{key}-dmd")
+    d2.download_button("dpia.json", files["dpia.json"], file_name="dpia.json", key=f"{key}-djs")
+    with st.expander("DPIA evidence (dpia.md)", expanded=False):
+        st.markdown(files["dpia.md"].decode("utf-8"))
+
+
 def _run_sections(run_id: str, *, key: str) -> None:
     report = service.report_for_run(ui.get_store(), run_id)
-    if report is not None and report.sections:
+    if report is None:
+        return
+    if report.sections:
         st.divider()
         st.markdown("#### Findings of this audit (report sections)")
         show_sections(report, key=key)
+    if "dpia" not in report.sections:
+        with st.expander("DPIA evidence for this run (GDPR Art. 35, CNIL risk level)"):
+            show_dpia(report, key=key)
 
 
 def main() -> None:

@@ -118,8 +118,13 @@ class DpiaEvidence:
                 "Consider: restrict access or coarsen the rare combinations shown; re-audit after "
                 "any change to the data or the generator."
             )
-        else:
+        elif lvl == "negligible":
             out.append("No further measure is indicated by these figures; re-audit after changes.")
+        else:
+            out.append(
+                "Nothing was measured, so no measure can be derived: run the attacks that apply "
+                "to this target before deciding."
+            )
         out.append(
             "To be completed by the controller: organisational measures, retention, recipients, "
             "the data subjects' rights."
@@ -324,7 +329,7 @@ class DpiaEvidence:
         findings = [
             finding(
                 "risk_level",
-                float(CNIL_LEVELS.index(rt.level) + 1),
+                float(CNIL_LEVELS.index(rt.level) + 1) if rt.level in CNIL_LEVELS else None,
                 role="evidence",
                 bounds=(1.0, 4.0),
                 direction="lower_is_better",

@@ -44,9 +44,11 @@ from typing import Any
 from synth_audit.dpia.exposure import CriterionExposure, Exposure
 from synth_audit.dpia.profile import ResolvedProfile
 
-__all__ = ["CNIL_LEVELS", "Rating", "combine", "likelihood_of", "rate", "severity_of"]
+__all__ = ["CNIL_LEVELS", "NOT_RATED", "Rating", "combine", "likelihood_of", "rate", "severity_of"]
 
 CNIL_LEVELS = ("negligible", "limited", "significant", "maximum")
+#: The level of an audit with no measurable criterion (never "negligible": nothing was shown).
+NOT_RATED = "not rated"
 
 _MATRIX = (
     ("negligible", "negligible", "negligible", "limited"),
@@ -155,13 +157,13 @@ def rate(exposure: Exposure, profile: ResolvedProfile) -> Rating:
     upper = {c.name: c.share_ci[1] for c in measurable}
     if not rated:
         return Rating(
-            "negligible" if not exposure.criteria else "limited",
-            "limited",
-            "negligible",
+            NOT_RATED,
+            NOT_RATED,
+            NOT_RATED,
             None,
             (),
             "No measurable criterion: nothing to rate. An audit that measured nothing is not "
-            "evidence of low risk.",
+            "evidence of low risk; run the attacks that apply to this target.",
         )
     order: Sequence[CriterionRating] = sorted(
         rated,
