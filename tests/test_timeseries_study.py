@@ -77,6 +77,11 @@ def test_panel_study_runs_at_the_entity_level(tmp_path: Path) -> None:
     assert copy.summary["risk_ci_low"] >= 0.5
     assert copy.summary["membership_auc"]["dcr"] >= 0.95
     assert leaky.summary["membership_auc"]["dcr"] < 0.75
+    # Time-series runs are frontier points (utility: 1 - 2 x the discriminative score).
+    from synth_audit.frontier import frontier_for_study
+
+    front = frontier_for_study(store, "ts", utility="timeseries_utility.indistinguishability")
+    assert len(front.points) == 2 and not front.excluded
 
 
 def test_a_row_level_split_of_a_panel_is_refused(tmp_path: Path) -> None:
