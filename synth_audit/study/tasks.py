@@ -341,25 +341,23 @@ def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
     end()
 
     membership: dict[str, MembershipResult] = {}
-    mem = spec.membership
-    if mem.enabled and mem.attacks:
+    audits = _membership_audits(spec)
+    nobox = {k: a for k, a in audits.items() if k != "shadow"}
+    mdata = _membership_data(data, schema, release=synthetic, target=target)
+    if nobox:
         end = step("membership", 0.8)
-        from synth_audit.membership.nobox import run_nobox_attacks
+        from synth_audit.audits import run_membership_audits
 
         membership.update(
-            run_nobox_attacks(
-                synthetic=synthetic,
-                members=data.train,
-                nonmembers=data.control,
-                reference=data.reference,
-                schema=schema,
-                attacks=list(mem.attacks),
+            run_membership_audits(
+                nobox,  # type: ignore[arg-type]
+                mdata,
                 random_state=seeds["membership"],
                 confidence_level=spec.confidence_level,
             )
         )
         end()
-    if mem.enabled and mem.shadow is not None:
+    if "shadow" in audits:
         end = step("shadow", 0.85)
         membership["shadow"] = _shadow(spec, target, data, schema, seeds["shadow"], beat, st)
         end()
@@ -424,33 +422,43 @@ def _run_schema(spec: StudySpec, data: StudyData) -> Any:
     return infer_schema(data.train, {k: v.value for k, v in spec.columns.items()})
 
 
+def _membership_audits(spec: StudySpec) -> dict[str, Any]:
+    """The run's membership audits (:func:`synth_audit.audits.membership_audits`), the shadow
+    audit's training-set size resolved from the split as the study defines it."""
+    from synth_audit.audits import membership_audits
+
+    audits = membership_audits(spec.membership)
+    sh = spec.membership.shadow
+    if "shadow" in audits and sh is not None:
+        audits["shadow"].set_params(train_size=sh.resolved_train_size(spec.split))
+    return audits
+
+
+def _membership_data(
+    data: StudyData, schema: Any, *, release: Any = None, target: Any = None
+) -> Any:
+    from synth_audit.audits import MembershipData
+
+    return MembershipData(
+        members=data.train,
+        nonmembers=data.control,
+        reference=data.reference,
+        release=release,
+        target=target,
+        schema=schema,
+    )
+
+
 def _shadow_kwargs(
     spec: StudySpec, target: Any, data: StudyData, schema: Any, seed: int
 ) -> dict[str, Any]:
     """The arguments of the run's shadow attack (and of its fit plan): the same in the runner,
-    which submits the fits, and in the run's task, which reads them from the cache."""
-    generator = getattr(target, "generator", None)
-    if generator is None:
-        raise ConfigError(
-            f"Shadow modelling re-fits a tabular generator; the {target.kind} target "
-            f"{target.info().name!r} is not one. Remove [membership.shadow] for this study."
-        )
-    sh = spec.membership.shadow
-    assert sh is not None
-    pick, attack_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
-    rows = np.random.default_rng(pick).permutation(len(data.train))[: sh.n_challenges]
-    train_size = sh.resolved_train_size(spec.split)
-    return {
-        "generator": generator.__class__(**generator.get_params()),
-        "reference": data.reference,
-        "challenges": data.train.iloc[np.sort(rows)],
-        "schema": schema,
-        "n_shadow": sh.n_shadow,
-        "train_size": train_size,
-        "synth_size": sh.synth_size or train_size,
-        "n_eval": sh.n_eval,
-        "random_state": attack_seed,
-    }
+    which submits the fits, and in the run's task, which reads them from the cache
+    (:meth:`synth_audit.audits.ShadowMembership.shadow_kwargs`)."""
+    audit = _membership_audits(spec)["shadow"]
+    return audit.shadow_kwargs(  # type: ignore[no-any-return]
+        _membership_data(data, schema, target=target), random_state=seed
+    )
 
 
 def plan_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -> list[Any]:
@@ -482,28 +490,25 @@ def _shadow(
 ) -> MembershipResult:
     """Shadow modelling against ``n_challenges`` random training records (members of the release).
 
-    The shadow fits are unfitted clones of the run's generator (the target's ``refit``). With a
+    Runs :class:`synth_audit.audits.ShadowMembership`. The shadow fits are unfitted clones of the
+    run's generator (the target's ``refit``). With a
     ``store``, each fit's sample comes from its fit cache (filled by the fit tasks the runner
     submitted before the run); a fit not cached yet is made here and cached.
     """
-    from synth_audit.membership.shadow import shadow_attack
     from synth_audit.study.fits import cached_samples
 
-    sh = spec.membership.shadow
-    assert sh is not None
-    kwargs = _shadow_kwargs(spec, target, data, schema, seed)
+    audit = _membership_audits(spec)["shadow"]
 
     def progress(step: str, done: int, total: int) -> None:
         beat.update(0.85 + 0.1 * (done / max(total, 1)), f"shadow: {step}")
 
     samples = None if store is None else cached_samples(store, kind=target.kind)
-    result = shadow_attack(
-        **kwargs,
-        classifier=sh.classifier,
-        executor=None,
+    result = audit.run(
+        _membership_data(data, schema, target=target),
+        random_state=seed,
         confidence_level=spec.confidence_level,
-        progress=progress,
         samples=samples,
+        progress=progress,
     )
     if samples is not None:
         _log.debug("shadow fits: %d from the cache, %d fitted here", samples.hits, samples.fitted)
