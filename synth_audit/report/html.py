@@ -694,15 +694,20 @@ def _summary(report: AuditReport, n_warnings: int) -> str:
         f'<div class="kpi{" moderate" if n_warnings else ""}"><div class="label">Warnings</div>'
         f'<div class="big">{n_warnings}</div><div class="ci">{n_attacks} risk figure(s) · '
         f"{len(report.membership)} membership attack(s)</div></div></div>"
-        f'<p class="small muted">The band applies to the highest upper confidence bound of any risk '
-        f"({_e(bands)}, high otherwise). It orients the reader; it is not a release decision. "
         + (
-            "Each risk is (attack rate − control rate) / (1 − control rate): the share of what the "
-            "population alone does not reveal that the release gives away.</p>"
-            if report.control_status() != "none"
-            else "Without a control set no band is given: each risk is the attack's raw success "
-            "rate, which includes what the population reveals anyway; compare it with its "
-            "baseline.</p>"
+            f'<p class="small muted">The band applies to the highest upper confidence bound of any '
+            f"risk ({_e(bands)}, high otherwise). It orients the reader; it is not a release "
+            "decision. "
+            + (
+                "Each risk is (attack rate − control rate) / (1 − control rate): the share of what "
+                "the population alone does not reveal that the release gives away.</p>"
+                if report.control_status() != "none"
+                else "Without a control set no band is given: each risk is the attack's raw "
+                "success rate, which includes what the population reveals anyway; compare it with "
+                "its baseline.</p>"
+            )
+            if article29_assessed(report)
+            else ""
         )
         + _summary_table(report)
         + _summary_membership(report)
@@ -929,7 +934,9 @@ def _no_article29(report: AuditReport) -> str:
     )
 
 
-# Rows of a section table shown in report.html (the rest are counted; all are in report.json).
+# Rows of a section table shown in report.html: the first HTML_TABLE_SHOWN open, up to
+# HTML_TABLE_ROWS behind a "more rows" toggle, the rest counted (all are in report.json).
+HTML_TABLE_SHOWN = 20
 HTML_TABLE_ROWS = 100
 
 
@@ -961,18 +968,20 @@ def _section_html(name: str, sec: Mapping[str, Any]) -> str:
         )
     for t in sec.get("tables", []) or []:
         body = list(t.get("rows", []))
-        shown = body[:HTML_TABLE_ROWS]
+        head = [_e(c) for c in t.get("columns", [])]
         parts.append(f"<h3>{_e(t.get('title', ''))}</h3>")
-        parts.append(
-            _table(
-                [_e(c) for c in t.get("columns", [])],
-                [[_e(fmt_param(v)) for v in r] for r in shown],
-            )
-        )
-        if len(body) > len(shown):
+        parts.append(_table(head, [[_e(fmt_param(v)) for v in r] for r in body[:HTML_TABLE_SHOWN]]))
+        if len(body) > HTML_TABLE_SHOWN:
+            more = body[HTML_TABLE_SHOWN:HTML_TABLE_ROWS]
             parts.append(
-                f'<p class="small muted">{len(body) - len(shown):,} more rows (of {len(body):,}) '
-                "are in report.json.</p>"
+                f"<details><summary>{len(more):,} more rows</summary>"
+                + _table(head, [[_e(fmt_param(v)) for v in r] for r in more])
+                + "</details>"
+            )
+        if len(body) > HTML_TABLE_ROWS:
+            parts.append(
+                f'<p class="small muted">{len(body) - HTML_TABLE_ROWS:,} more rows (of '
+                f"{len(body):,}) are in report.json.</p>"
             )
     for img in sec.get("images", []) or []:
         media = str(img.get("media_type", "image/png"))
