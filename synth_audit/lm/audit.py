@@ -432,6 +432,15 @@ def audit_lm(
                 direction="lower_is_better",
                 reading="perplexity on text the model was not trained on",
             ),
+            finding(
+                "heldout_log_likelihood",
+                -math.log(ppl),
+                role="utility",
+                direction="higher_is_better",
+                unit="nats per token",
+                reading="mean token log-probability on held-out text (-log perplexity; what a "
+                "frontier, which takes higher utility as better, plots)",
+            ),
             finding("member_perplexity", train_ppl, role="diagnostic"),
         ],
         data={
@@ -732,8 +741,8 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
         target,
         members,
         nonmembers,
-        member_ids=[str(i) for i in data.train.index],
-        nonmember_ids=[str(i) for i in data.control.index],
+        member_ids=[f"train:{i}" for i in data.train.index],
+        nonmember_ids=[f"control:{i}" for i in data.control.index],
         reference_texts=reference,
         canaries=canaries,
         heldout=heldout,

@@ -127,7 +127,9 @@ def _candidate_logprobs(
             c = torch.as_tensor(cands[s : s + batch_size], device=dev)
             toks = digit_t[c]
             x = torch.cat([torch.tensor(prefix, device=dev).expand(len(c), -1), toks], dim=1)
-            logp = torch.log_softmax(model(input_ids=x[:, :-1]).logits[:, p - 1 :].float(), -1)
+            xi = x[:, :-1]
+            logits = model(input_ids=xi, attention_mask=torch.ones_like(xi)).logits
+            logp = torch.log_softmax(logits[:, p - 1 :].float(), -1)
             lp = logp.gather(-1, toks.unsqueeze(-1)).squeeze(-1).sum(1)
             out[s : s + len(c)] = lp.double().cpu().numpy()
     return out
@@ -150,7 +152,8 @@ def _all_logprobs(
             heads = np.stack([(vals // 10**i) % 10 for i in range(digits - 2, -1, -1)], 1)
             hx = digit_t[torch.as_tensor(heads.reshape(len(vals), digits - 1), device=dev)]
             x = torch.cat([torch.tensor(prefix, device=dev).expand(len(vals), -1), hx], dim=1)
-            logp = torch.log_softmax(model(input_ids=x).logits[:, p - 1 :].float(), -1)
+            logits = model(input_ids=x, attention_mask=torch.ones_like(x)).logits
+            logp = torch.log_softmax(logits[:, p - 1 :].float(), -1)
             head_lp = (
                 logp[:, :-1].gather(-1, hx.unsqueeze(-1)).squeeze(-1).sum(1)
                 if digits > 1
@@ -212,7 +215,7 @@ def greedy_extract(model: Any, tokenizer: Any, canary: Canary) -> str:
     got = []
     with torch.inference_mode():
         for _ in range(len(canary.secret)):
-            nxt = int(model(input_ids=x).logits[0, -1].argmax())
+            nxt = int(model(input_ids=x, attention_mask=torch.ones_like(x)).logits[0, -1].argmax())
             got.append(back.get(nxt, "?"))
             x = torch.cat([x, torch.tensor([[nxt]], device=dev)], dim=1)
     return "".join(got)

@@ -347,6 +347,23 @@ class CausalLMTarget:
     # ------------------------------------------------------------------------------ studies
 
     @staticmethod
+    def result_names() -> tuple[list[str], list[str]]:
+        """(risk-like, utility) result names a study run of this kind records (for the
+        ``[frontier]`` checks of a study)."""
+        from synth_audit.lm.attacks import ATTACKS
+        from synth_audit.membership.result import DEFAULT_FPRS
+
+        measures = [
+            "auc_advantage",
+            "auc",
+            *(f"tpr_at_{f:g}_fpr" for f in DEFAULT_FPRS),
+            "epsilon_lb",
+        ]
+        risks = [f"membership.{a}.{m}" for a in ATTACKS for m in measures]
+        risks += ["canaries.max_exposure", "extraction.extracted_fraction"]
+        return risks, ["model.heldout_log_likelihood", "model.heldout_perplexity"]
+
+    @staticmethod
     def execute_run(store: Any, run: Any, beat: Any) -> Any:
         """A study run: see :func:`synth_audit.lm.audit.execute_lm_run`."""
         from synth_audit.lm.audit import execute_lm_run
