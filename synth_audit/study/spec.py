@@ -464,6 +464,20 @@ def result_names(spec: StudySpec, columns: list[str]) -> tuple[list[str], list[s
     utility: list[str] = []
     if spec.utility.enabled:
         utility = ["utility.score", *(f"utility.{m}" for m in spec.utility.metrics)]
+    # A target kind with its own run task declares the results it records (result_names()).
+    for g in spec.generators:
+        if g.kind in ("tabular_generator", "release"):
+            continue
+        from synth_audit.targets.registry import target_class
+
+        try:
+            declare = getattr(target_class(g.kind), "result_names", None)
+        except ConfigError:
+            continue  # an unknown kind is reported by the generator checks
+        if callable(declare):
+            own_risks, own_utility = declare()
+            risks += [n for n in own_risks if n not in risks]
+            utility += [n for n in own_utility if n not in utility]
     return risks, utility
 
 
