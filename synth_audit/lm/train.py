@@ -145,7 +145,6 @@ def build_model(tokenizer: Any, recipe: Recipe, random_state: int) -> Any:
         resid_pdrop=0.0,
         embd_pdrop=0.0,
         attn_pdrop=0.0,
-        loss_type="ForCausalLM",
     )
     torch.manual_seed(int(random_state))
     model = GPT2LMHeadModel(config)
