@@ -311,7 +311,7 @@ def load_audit_data(cfg: Any, base: Any) -> dict[str, pd.DataFrame | None]:
     }
 
 
-def build_target(cfg: Any, base: Any, members: pd.DataFrame, seed: int) -> Any:
+def build_target(cfg: Any, base: Any, members: pd.DataFrame | None, seed: int) -> Any:
     """The fitted target of ``[target]``: a recipe trained on the members, or a loaded file."""
     from pathlib import Path
 
@@ -337,6 +337,7 @@ def build_target(cfg: Any, base: Any, members: pd.DataFrame, seed: int) -> Any:
     if t.classes is not None:
         params["classes"] = t.classes
     target = ClassifierTarget(name=t.name or str(t.model), **params)
+    assert members is not None
     return target.fit(members, random_state=seed)
 
 
@@ -357,12 +358,15 @@ def audit_model_from_toml(path: Any, progress: Progress | None = None) -> AuditR
         )
     a = cfg.audit
     seeds = named_seeds(a.seed, ["fit", "audit"])
+    # A model file is read (or refused) before any data is: a pickle fails fast, unread.
+    target = None if cfg.target.file is None else build_target(cfg, base, None, seeds["fit"])
     parts = load_audit_data(cfg, base)
     members, nonmembers, reference = parts["members"], parts["nonmembers"], parts["reference"]
     assert members is not None and nonmembers is not None
-    if progress is not None:
-        progress("training the model", 0, 1)
-    target = build_target(cfg, base, members, seeds["fit"])
+    if target is None:
+        if progress is not None:
+            progress("training the model", 0, 1)
+        target = build_target(cfg, base, members, seeds["fit"])
     mode = a.reference_mode
     if mode is None:
         mode = (
