@@ -78,6 +78,7 @@ def test_dpia_command_reads_a_stored_report(audited: Path, capsys: pytest.Captur
     )
     text = capsys.readouterr().out
     assert "Risk level: maximum" in text and "People exposed by at least one attack" in text
+    assert "driven by linkability" in text or "driven by inference[health]" in text
     first = json.loads((dest / "dpia.json").read_text(encoding="utf-8"))
     assert first["exposure"]["union"] is not None  # per_record.csv beside the report was read
     # refused without --overwrite; replaced with it

@@ -94,12 +94,14 @@ def write_dpia(
 
 
 def handle(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     evidence, paths = write_dpia(args.report, args.profile, args.out, overwrite=args.overwrite)
     console = make_console()
     r = evidence.rating
     console.print(
         f"Risk level: [bold]{r.level}[/bold] (severity {r.severity}, likelihood {r.likelihood}"
-        + (f", driven by {r.driver}" if r.driver else "")
+        + (f", driven by {escape(r.driver)}" if r.driver else "")
         + ")",
         highlight=False,
     )
