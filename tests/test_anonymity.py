@@ -168,3 +168,19 @@ def test_section_risk_findings_reach_the_rows() -> None:
     assert rows["anonymity.release_share_below_k"].extra["role"] == "risk"
     assert rows["anonymity.training_share_below_k"].extra["role"] == "evidence"
     assert rows["anonymity.release_t_closeness[s]"].extra["role"] == "risk"
+
+
+def test_config_section_is_strict_and_names_keys() -> None:
+    from synth_audit.config import AuditConfig
+
+    with pytest.raises(ConfigError) as exc:
+        AuditConfig.from_mapping(
+            {"anonymity": {"quasi_identifiers": ["a"], "sensitive": ["a"], "k": 0, "x": 1}},
+            source="audit.toml",
+        )
+    msg = str(exc.value)
+    assert "audit.toml has 3 problems" in msg
+    assert "[anonymity] sensitive" in msg and "[anonymity] k" in msg and "[anonymity] x" in msg
+    cfg = AuditConfig.from_mapping({"anonymity": {"quasi_identifiers": ["age"]}})
+    assert cfg.anonymity is not None and (cfg.anonymity.k, cfg.anonymity.l) == (5, 2)
+    assert AuditConfig.from_mapping({}).anonymity is None
