@@ -110,6 +110,7 @@ def test_more_epochs_do_not_lower_the_membership_auc(
     assert ck[EARLY].history == ck[LATE].history[:EARLY]
 
 
+@pytest.mark.slow
 def test_the_audit_report_has_membership_memorisation_utility_and_samples(
     trained: dict[str, object], digits: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:

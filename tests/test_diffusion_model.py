@@ -33,6 +33,7 @@ def fitted(train: pd.DataFrame) -> DiffusionTarget:
     return DiffusionTarget(name="tiny", **TINY).fit(train, random_state=0)
 
 
+@pytest.mark.slow
 def test_the_diffusion_target_passes_the_contract_suite(train: pd.DataFrame) -> None:
     check_target(lambda: DiffusionTarget(name="tiny", **TINY), data=train, n=8)
     target = DiffusionTarget()
