@@ -76,3 +76,12 @@ def test_a_diffusion_study_stores_reports_rows_and_a_frontier(tmp_path: Path) ->
         assert {"memorisation", "image_utility", "samples"} <= set(report["sections"])
     front = frontier_for_study(store, "digits-diffusion")
     assert len(front.points) == 2
+
+
+def test_the_sample_study_loads_and_names_diffusion_results() -> None:
+    from synth_audit.study.spec import load_study
+
+    spec = load_study(DIGITS.parent / "study.toml")
+    assert spec.generators[0].kind == "diffusion"
+    assert spec.frontier.utility == "image_utility.class_accuracy"
+    assert [c["epochs"] for c in spec.generators[0].configurations()] == [25, 100, 200]
