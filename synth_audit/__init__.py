@@ -13,11 +13,12 @@ from synth_audit import _logging  # noqa: F401  (installs the NullHandler)
 
 __version__ = "0.1.0"
 
-__all__ = ["AuditConfig", "AuditReport", "__version__", "evaluate_release"]
+__all__ = ["AuditConfig", "AuditReport", "__version__", "audit_model", "evaluate_release"]
 
 if TYPE_CHECKING:
     from synth_audit.config import AuditConfig
     from synth_audit.evaluate import evaluate_release
+    from synth_audit.models.audit import audit_model
     from synth_audit.report.model import AuditReport
 
 
@@ -27,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from synth_audit.evaluate import evaluate_release
 
         return evaluate_release
+    if name == "audit_model":
+        from synth_audit.models.audit import audit_model
+
+        return audit_model
     if name == "AuditReport":
         from synth_audit.report.model import AuditReport
 
