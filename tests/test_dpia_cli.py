@@ -66,6 +66,10 @@ def test_evaluate_with_dpia_writes_evidence_and_sections(audited: Path) -> None:
     for heading in ("Art. 35(7)(a)", "Art. 35(7)(b)", "Art. 35(7)(c)", "Art. 35(7)(d)"):
         assert heading in md
     assert "Risk level: MAXIMUM" in md and "Threat model" in md
+    assert (
+        "Other risk findings (shown, not rated)" in md and "release\\_share\\_below\\_k" not in md
+    )
+    assert "release_share_below_k" in md
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="section-dpia"' in html and 'id="section-anonymity"' in html
 

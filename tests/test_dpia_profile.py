@@ -117,7 +117,7 @@ def test_model_audit_rates_from_membership_and_states_the_threat_model() -> None
     ev = build_dpia(report, {"population_size": 10_000, "membership_sensitivity": "health"})
     c = ev.exposure.criteria[0]
     assert c.criterion == "membership" and c.share == pytest.approx(0.60)
-    assert c.expected_ci == pytest.approx((5_400, 6_600))
+    assert c.expected_ci == pytest.approx((5_400, 6_700))  # (0.55 − 0.01, 0.67) × 10,000
     assert ev.rating.level == "maximum"  # ≥ 50 % of members confirmed, membership is health data
     restricted = build_dpia(
         report,

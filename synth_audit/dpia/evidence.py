@@ -301,6 +301,32 @@ class DpiaEvidence:
                 ]
         if x.notes and x.union is not None:
             L += [f"> {e(n)}" for n in x.notes] + [""]
+        others = [
+            (name, sec, f)
+            for name, sec in r.sections.items()
+            if name != "dpia"
+            for f in sec.get("findings", []) or []
+            if f.get("role") == "risk"
+        ]
+        if others:
+            from synth_audit.report.card import section_finding_cells
+
+            L += [
+                "### Other risk findings (shown, not rated)",
+                "",
+                "Risk findings of the audit's other sections. The rating above does not fold them "
+                "in (their scales differ from a share of people exposed); read them beside it.",
+                "",
+                "| section | finding | value | CI | reading |",
+                "|---|---|---:|---|---|",
+            ]
+            for name, sec, f in others:
+                cells = section_finding_cells(f)
+                L.append(
+                    f"| {e(sec.get('title', name))} | {e(cells['name'])} | {e(cells['value'])} | "
+                    f"{e(cells['ci'])} | {e(cells['reading'])} |"
+                )
+            L.append("")
         L += ["### Rating trace", ""]
         L += [f"- {e(c.trace)}" for c in rt.criteria] or ["- Nothing measurable was rated."]
         L += ["", "### Risk factors", "", "| factor | value |", "|---|---|"]

@@ -10,7 +10,8 @@ for every risk) times the population is the expected number exposed by anything.
 taken per sensitivity level of what the attacks reveal.
 
 Membership inference exposes a person by confirming they are in the data: its share is the true
-positive rate at 1 % false positives less those false positives, with the TPR's CI.
+positive rate at 1 % false positives less those false positives; its CI runs from the TPR's lower
+bound less the false positives to the TPR's upper bound (conservative at both ends).
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ def _membership(report: AuditReport, profile: ResolvedProfile) -> list[Criterion
         ci = tp.get("tpr_ci") or [tp["tpr"], tp["tpr"]]
         share = max(0.0, float(tp["tpr"]) - fpr)
         lo = max(0.0, float(ci[0]) - fpr)
-        hi = min(1.0, max(0.0, float(ci[1]) - fpr))
+        # The upper end keeps the false positives in (the TPR's own upper bound): conservative,
+        # and never a zero-width [0, 0] that would read as certainty of no exposure.
+        hi = min(1.0, max(share, float(ci[1])))
         exp, eci = _scale(share, (lo, hi), n)
         out.append(
             CriterionExposure(
