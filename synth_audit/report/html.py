@@ -74,7 +74,7 @@ section.card{background:var(--card);border:1px solid var(--line);border-radius:1
 margin:18px 0;break-inside:avoid}
 h2{font-size:20px;margin:0 0 10px;color:var(--accent)}
 h3{font-size:16.5px;margin:22px 0 6px}
-h3 .crit{font-weight:500;color:var(--muted);font-size:13px;margin-left:8px}
+h3 .crit,h2 .crit{font-weight:500;color:var(--muted);font-size:13px;margin-left:8px}
 p{margin:6px 0 10px}.muted{color:var(--muted)}.small{font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 12px}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
