@@ -158,7 +158,7 @@ def main() -> None:
         }
     job_state = st.session_state.get("search.job")
     st.subheader(f"Trials of {spec.study.name} on the frontier")
-    running = bool(job_state) and job_state.get("study") == spec.study.name
+    running = isinstance(job_state, dict) and job_state.get("study") == spec.study.name
 
     @st.fragment(run_every=3 if running else None)
     def live() -> None:
