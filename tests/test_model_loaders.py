@@ -137,3 +137,47 @@ def test_classifier_target_passes_the_contract(digits: pd.DataFrame) -> None:
         ClassifierTarget(label="digit", model="forest", epochs=0, noise_multiplier=1.0)
     msg = str(exc.value)
     assert "'model'" in msg and "'epochs'" in msg and "3 problem" in msg
+
+
+@pytest.mark.slow
+def test_torch_module_handed_over_with_a_training_function(digits: pd.DataFrame) -> None:
+    import torch
+
+    from synth_audit.models.attacks import MembershipSettings, run_membership
+
+    torch.set_num_threads(1)
+    pixels = [c for c in digits.columns if c != "digit"]
+
+    def train(data: pd.DataFrame, random_state: int = 0):  # type: ignore[no-untyped-def]
+        torch.manual_seed(random_state)
+        net = torch.nn.Linear(len(pixels), 10)
+        x = torch.tensor(data[pixels].to_numpy() / 16.0, dtype=torch.float32)
+        y = torch.tensor(data["digit"].to_numpy())
+        opt = torch.optim.Adam(net.parameters(), lr=0.05)
+        for _ in range(30):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+
+        def predict_proba(frame: pd.DataFrame) -> np.ndarray:
+            with torch.no_grad():
+                z = net(torch.tensor(frame[pixels].to_numpy() / 16.0, dtype=torch.float32))
+                return torch.softmax(z, dim=1).numpy()
+
+        return predict_proba
+
+    members, nonmembers, reference = digits.iloc[:60], digits.iloc[60:120], digits.iloc[120:300]
+    target = ClassifierTarget.from_callable(
+        train(members), label="digit", classes=list(range(10)), name="linear", train=train
+    )
+    assert "refit" in {str(c) for c in target.capabilities}
+    out = run_membership(
+        target,
+        members,
+        nonmembers,
+        reference,
+        settings=MembershipSettings(attacks=("loss", "rmia"), n_reference=2, n_population=60),
+    )
+    assert out.reference["n_models"] == 2 and set(out.results) == {"loss", "rmia"}
+    with pytest.raises(ConfigError, match="no predict_proba"):
+        ClassifierTarget.from_estimator(object(), label="digit")

@@ -210,7 +210,8 @@ def _recipe(target: Any) -> dict[str, Any]:
             params[k] = {"class": type(v).__name__, "params": repr(v.get_params())}
         else:
             params[k] = v
-    return {"kind": target.kind, "name": target.info().name, "params": params}
+    info = target.info()
+    return {"kind": target.kind, "name": info.name, "params": params, "info": dict(info.params)}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -69,6 +69,32 @@ class EncodedSklearn:
                 yield np.ascontiguousarray(a, dtype=np.float64).tobytes()
 
 
+class CallableBackend:
+    """A model handed over in-process as a function ``predict_proba(features) -> (n, k)`` (a torch
+    module wrapped by its owner, any framework), columns in the order of ``classes``."""
+
+    def __init__(self, fn: Any, classes: Sequence[Any]) -> None:
+        if not callable(fn):
+            raise ConfigError(
+                f"predict_proba must be callable (features -> probabilities); got "
+                f"{type(fn).__name__}."
+            )
+        self.fn = fn
+        self.classes_ = list(classes)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        p = np.asarray(self.fn(X), dtype=np.float64)
+        if p.ndim != 2 or p.shape != (len(X), len(self.classes_)):
+            raise DataValidationError(
+                f"The model's predict_proba returned shape {p.shape} for {len(X)} records and "
+                f"{len(self.classes_)} classes; it must return (n_records, n_classes)."
+            )
+        return p
+
+    def weight_chunks(self) -> Iterator[bytes]:
+        yield repr(self.fn).encode()
+
+
 class EstimatorBackend:
     """A fitted scikit-learn estimator (or pipeline) handed over: it takes the feature frame."""
 

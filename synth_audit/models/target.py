@@ -6,12 +6,14 @@ Build one from
   ``ClassifierTarget(label="health", model="mlp", hidden=[128], epochs=200)``;
 * a fitted **scikit-learn estimator** handed over in-process (``from_estimator``): it takes the
   feature frame (the data without the label) and refits as ``sklearn.base.clone`` of itself;
+* any model handed over in-process as a ``predict_proba`` function (``from_callable``; a torch
+  module its owner wraps), re-trainable when a training function comes with it;
 * a torch MLP, a skops file, an ONNX file or stored probabilities, through
   :mod:`synth_audit.models.loaders` (formats that cannot run code; pickle is refused).
 
 Capabilities: ``predict_proba`` and ``loss`` (per-record cross-entropy of the true label) always
-(stored probabilities: the members' and non-members' only); ``refit`` when there is a recipe or an
-estimator to clone.
+(stored probabilities: the members' and non-members' only); ``refit`` when there is a recipe, an
+estimator to clone or a training function.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ class ClassifierTarget:
         self._privacy: dict[str, float] = {}
         self._random_state: int | None = None
         self._source: str | None = None
+        self._train_fn: Any = None  # a training function handed over in-process (refit)
 
     # ---------------------------------------------------------------------------- constructors
     @classmethod
@@ -180,6 +183,27 @@ class ClassifierTarget:
         t._estimator = estimator
         if fitted:
             t._backend = EstimatorBackend(estimator, classes)
+        return t
+
+    @classmethod
+    def from_callable(
+        cls,
+        predict_proba: Any,
+        *,
+        label: str,
+        classes: Sequence[Any],
+        name: str = "model",
+        train: Any = None,
+    ) -> ClassifierTarget:
+        """A model handed over in-process as ``predict_proba(features) -> (n, n_classes)`` (e.g.
+        a torch module its owner wraps). With ``train(data, random_state) -> predict_proba`` (a
+        training function) it can be re-trained, so reference models can be made (refit)."""
+        from synth_audit.models.backends import CallableBackend
+
+        t = cls(name=name, label=label, classes=list(classes))
+        t._backend = CallableBackend(predict_proba, classes)
+        t._train_fn = train
+        t._refit = train is not None
         return t
 
     @classmethod
@@ -259,6 +283,7 @@ class ClassifierTarget:
                 "hidden, epochs, ...) or audit it with reference_mode = 'none'."
             )
         t = ClassifierTarget(name=self.name, **self._params)
+        t._train_fn = self._train_fn
         if self._estimator is not None:
             from sklearn.base import clone
 
@@ -287,7 +312,12 @@ class ClassifierTarget:
         if classes is None:
             classes = sorted({v for v in y.tolist()}, key=str)
             self._params["classes"] = list(classes)
-        if self._estimator is not None:
+        if self._train_fn is not None:
+            from synth_audit.models.backends import CallableBackend
+
+            fn = self._train_fn(data, random_state=seed)
+            self._backend = CallableBackend(fn, classes)
+        elif self._estimator is not None:
             from sklearn.base import clone
 
             est = clone(self._estimator)
@@ -337,6 +367,8 @@ class ClassifierTarget:
         params = {k: v for k, v in self._params.items() if v is not None}
         if self._estimator is not None:
             params["estimator"] = type(self._estimator).__name__
+        if self._train_fn is not None:
+            params["train"] = getattr(self._train_fn, "__qualname__", repr(self._train_fn))
         if self._source is not None:
             params["source"] = self._source
         fp = None
