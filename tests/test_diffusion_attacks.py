@@ -18,7 +18,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from synth_audit.diffusion.attacks import loss_attack, pia_attack, run_attacks  # noqa: E402
+from synth_audit.diffusion.attacks import (  # noqa: E402
+    calibrated_loss_attack,
+    loss_attack,
+    pia_attack,
+    run_attacks,
+)
 from synth_audit.diffusion.memorisation import memorisation  # noqa: E402
 from synth_audit.diffusion.model import DiffusionModel  # noqa: E402
 from synth_audit.diffusion.target import DiffusionTarget, audit_diffusion  # noqa: E402
@@ -111,6 +116,22 @@ def test_more_epochs_do_not_lower_the_membership_auc(
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_a_reference_model_equal_to_the_target_calibrates_every_score_to_zero(
+    trained: dict[str, object], digits: dict[str, pd.DataFrame]
+) -> None:
+    from synth_audit.errors import ConfigError
+
+    target = trained["target"]
+    assert isinstance(target, DiffusionTarget) and target.model is not None
+    mem, non = _images(target, digits["members"]), _images(target, digits["nonmembers"])
+    res = calibrated_loss_attack(target.model, mem, non, reference_model=target.model, n_noise=1)
+    assert res.auc == 0.5 and res.auc_ci[0] < 0.5 < res.auc_ci[1]
+    assert res.params["reference_models"] == 1
+    with pytest.raises(ConfigError, match="reference model"):
+        run_attacks(target.model, mem, non, None, attacks=["loss_calibrated"])
+
+
 def test_the_audit_report_has_membership_memorisation_utility_and_samples(
     trained: dict[str, object], digits: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:

@@ -37,7 +37,7 @@ def _spec(frontier: dict[str, str]) -> Any:
                         "num_train_timesteps": 50,
                         "sample_steps": 5,
                         "n_generated": 16,
-                        "attacks": ["loss", "pia"],
+                        "attacks": ["loss", "pia", "loss_calibrated"],
                     },
                     "grid": {"epochs": [1, 2]},
                 }
@@ -73,6 +73,9 @@ def test_a_diffusion_study_stores_reports_rows_and_a_frontier(tmp_path: Path) ->
         report = json.loads(files["report.json"])
         assert report["target"]["params"]["epochs"] in (1, 2)
         assert report["membership"]["loss"]["unit"] == "image"
+        calibrated = report["membership"]["loss_calibrated"]
+        assert calibrated["params"]["reference_models"] == 1
+        assert "reference_model" in report["timings_s"]
         assert {"memorisation", "image_utility", "samples"} <= set(report["sections"])
     front = frontier_for_study(store, "digits-diffusion")
     assert len(front.points) == 2

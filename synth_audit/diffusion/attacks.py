@@ -16,6 +16,18 @@ Gray box (the attacker queries the noise predictor ε_θ, capability ``noise_pre
            in ``benchmarks/diffusion.py``), and the result then carries the ``auc_below_half``
            warning rather than a silent "no leak".
 
+With a **reference model** (the same recipe trained on the attacker's reference images, never on
+the challenge images; capability ``refit``):
+
+``loss_calibrated``  the target's loss calibrated by the reference model's on the same noised
+           inputs: score = loss_ref − loss_target (difficulty calibration, Watson et al. 2022;
+           the offline one-reference-model case of LiRA). Images that are simply easy to denoise
+           score low under both models and no longer pass for members.
+
+On a tiny model that memorises a handful of images, PIA's and SecMI's orientation can flip (members
+score *lower*; ``benchmarks/diffusion.py``: 32 images, 200 epochs); such a result carries the
+``auc_below_half`` warning instead of passing for "no leak", and the loss attack still measures it.
+
 Every result carries a **baseline** (:meth:`MembershipResult.with_baseline`): a model-free attacker
 who scores each image by its closeness to the attacker's own reference images (minus the distance
 to the nearest one). When the attack does not beat it, the result warns that it shows only what
@@ -36,6 +48,9 @@ from synth_audit.membership import MembershipResult
 
 __all__ = [
     "ATTACKS",
+    "KNOWN_ATTACKS",
+    "REFERENCE_ATTACKS",
+    "calibrated_loss_attack",
     "loss_attack",
     "pia_attack",
     "reference_baseline",
@@ -44,6 +59,9 @@ __all__ = [
 ]
 
 ATTACKS = ("loss", "pia", "secmi")
+#: Attacks that need a reference model (not run by default).
+REFERENCE_ATTACKS = ("loss_calibrated",)
+KNOWN_ATTACKS = ATTACKS + REFERENCE_ATTACKS
 
 
 def _fraction_timesteps(model: DiffusionModel, fractions: Sequence[float]) -> list[int]:
@@ -134,6 +152,49 @@ def loss_attack(
         target=target,
         seed=random_state,
         params={"timesteps": ts, "n_noise": n_noise, "queries_per_image": len(ts) * n_noise},
+        confidence_level=confidence_level,
+        record_ids=record_ids,
+    )
+
+
+def calibrated_loss_attack(
+    model: DiffusionModel,
+    members: ImageData,
+    nonmembers: ImageData,
+    *,
+    reference_model: DiffusionModel,
+    timestep_fractions: Sequence[float] = (0.1, 0.2, 0.3),
+    n_noise: int = 4,
+    random_state: int = 0,
+    target: str = "diffusion",
+    confidence_level: float = 0.95,
+    record_ids: Sequence[Any] | None = None,
+) -> MembershipResult:
+    """Loss calibrated by a reference model: loss_ref − loss_target on the same noised inputs."""
+    if reference_model.config.num_train_timesteps != model.config.num_train_timesteps:
+        raise ConfigError(
+            "The reference model of loss_calibrated must use the target's noise schedule "
+            f"(num_train_timesteps {model.config.num_train_timesteps}); it has "
+            f"{reference_model.config.num_train_timesteps}. Train it with the target's recipe."
+        )
+    ts = _fraction_timesteps(model, timestep_fractions)
+
+    def score(d: ImageData) -> np.ndarray:
+        kw = {"timesteps": ts, "n_noise": n_noise, "random_state": random_state}
+        return reference_model.loss(d, **kw) - model.loss(d, **kw)  # type: ignore[arg-type]
+
+    return _result(
+        score(members),
+        score(nonmembers),
+        attack="loss_calibrated",
+        target=target,
+        seed=random_state,
+        params={
+            "timesteps": ts,
+            "n_noise": n_noise,
+            "queries_per_image": len(ts) * n_noise,
+            "reference_models": 1,
+        },
         confidence_level=confidence_level,
         record_ids=record_ids,
     )
@@ -246,13 +307,26 @@ def run_attacks(
     confidence_level: float = 0.95,
     record_ids: Sequence[Any] | None = None,
     options: dict[str, dict[str, Any]] | None = None,
+    reference_model: DiffusionModel | None = None,
 ) -> dict[str, MembershipResult]:
-    """The named attacks, each with the reference baseline beside it when reference images exist."""
-    unknown = sorted(set(attacks) - set(ATTACKS))
+    """The named attacks, each with the reference baseline beside it when reference images exist.
+
+    ``loss_calibrated`` needs ``reference_model``."""
+    unknown = sorted(set(attacks) - set(KNOWN_ATTACKS))
     if unknown:
-        raise ConfigError(f"Unknown diffusion attack(s) {unknown}. Known: {', '.join(ATTACKS)}.")
-    funcs = {"loss": loss_attack, "pia": pia_attack, "secmi": secmi_attack}
-    options = options or {}
+        raise ConfigError(
+            f"Unknown diffusion attack(s) {unknown}. Known: {', '.join(KNOWN_ATTACKS)}."
+        )
+    funcs: dict[str, Any] = {"loss": loss_attack, "pia": pia_attack, "secmi": secmi_attack}
+    options = {k: dict(v) for k, v in (options or {}).items()}
+    if "loss_calibrated" in attacks:
+        if reference_model is None:
+            raise ConfigError(
+                "The attack 'loss_calibrated' needs a reference model trained on the attacker's "
+                "reference images; give reference_model, or drop the attack."
+            )
+        funcs["loss_calibrated"] = calibrated_loss_attack
+        options.setdefault("loss_calibrated", {})["reference_model"] = reference_model
     base = None
     if reference is not None and len(reference):
         base = reference_baseline(
@@ -264,7 +338,7 @@ def run_attacks(
         )
     out: dict[str, MembershipResult] = {}
     for name in attacks:
-        res = funcs[name](  # type: ignore[operator]
+        res = funcs[name](
             model,
             members,
             nonmembers,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synth_audit._logging import get_logger
-from synth_audit.diffusion.attacks import ATTACKS, run_attacks
+from synth_audit.diffusion.attacks import ATTACKS, KNOWN_ATTACKS, run_attacks
 from synth_audit.diffusion.images import grid_png
 from synth_audit.diffusion.memorisation import memorisation
 from synth_audit.diffusion.model import (
@@ -131,13 +131,13 @@ class DiffusionTarget:
         if isinstance(attacks, str) or not isinstance(attacks, list | tuple) or not attacks:
             raise ConfigError(
                 f"The 'attacks' parameter of the diffusion target {self.name!r} must be a "
-                f"non-empty list of {', '.join(map(repr, ATTACKS))}. Got {attacks!r}."
+                f"non-empty list of {', '.join(map(repr, KNOWN_ATTACKS))}. Got {attacks!r}."
             )
-        bad = sorted(set(attacks) - set(ATTACKS))
+        bad = sorted(set(attacks) - set(KNOWN_ATTACKS))
         if bad:
             raise ConfigError(
                 f"The 'attacks' parameter of the diffusion target {self.name!r} names unknown "
-                f"attack(s) {format_names(bad)}. Known: {', '.join(map(repr, ATTACKS))}."
+                f"attack(s) {format_names(bad)}. Known: {', '.join(map(repr, KNOWN_ATTACKS))}."
             )
         n_gen = merged["n_generated"]
         if isinstance(n_gen, bool) or not isinstance(n_gen, int) or n_gen < 4:
@@ -253,7 +253,7 @@ class DiffusionTarget:
         from synth_audit.membership.result import DEFAULT_FPRS
 
         measures = ["auc_advantage", "auc", *(f"tpr_at_{f:g}_fpr" for f in DEFAULT_FPRS)]
-        risks = [f"membership.{a}.{m}" for a in ATTACKS for m in [*measures, "epsilon_lb"]]
+        risks = [f"membership.{a}.{m}" for a in KNOWN_ATTACKS for m in [*measures, "epsilon_lb"]]
         risks += ["memorisation.extraction_rate", "memorisation.heldout_rate"]
         utility = [f"image_utility.{m}" for m in ("class_accuracy", "precision", "recall")]
         return risks, utility
@@ -296,7 +296,7 @@ def audit_diffusion(
 
     model = target._fitted("audit")
     seed = check_seed(random_state, "audit_diffusion")
-    seeds = named_seeds(seed, ["attacks", "generate", "memorisation", "utility"])
+    seeds = named_seeds(seed, ["attacks", "generate", "memorisation", "utility", "reference"])
     say = progress or (lambda step, frac: None)
     timings: dict[str, float] = {}
     warnings: list[AuditWarning] = []
@@ -319,6 +319,22 @@ def audit_diffusion(
             )
         )
 
+    reference_model = None
+    if "loss_calibrated" in audit["attacks"]:
+        if ref is None:
+            raise ConfigError(
+                "The attack 'loss_calibrated' trains a reference model on the attacker's "
+                "reference images, and none were given. Give reference images (a study's [split] "
+                "reference), or drop the attack from 'attacks'."
+            )
+        t = time.perf_counter()
+        say("training the reference model", 0.02)
+        import dataclasses
+
+        ref_config = dataclasses.replace(cfg, num_classes=model.num_classes)
+        reference_model = DiffusionModel.train(ref, ref_config, random_state=seeds["reference"])
+        timings["reference_model"] = round(time.perf_counter() - t, 3)
+
     t = time.perf_counter()
     say("membership attacks", 0.05)
     ids = [f"member:{i}" for i in members.index] + [f"nonmember:{i}" for i in nonmembers.index]
@@ -332,6 +348,7 @@ def audit_diffusion(
         target=target.name,
         confidence_level=confidence_level,
         record_ids=ids,
+        reference_model=reference_model,
     )
     timings["membership"] = round(time.perf_counter() - t, 3)
 
