@@ -45,12 +45,12 @@ def lm() -> dict[str, Any]:
     order = np.random.default_rng(0).permutation(len(ops))
     members = [ops[i] for i in order[:50]]
     nonmembers = [ops[i] for i in order[50:100]]
-    reference = [ops[i] for i in order[100:200]]
+    reference = [ops[i] for i in order[100:170]]
     canaries = make_canaries((0, 16), per_count=4, digits=3, random_state=0)
     target = CausalLMTarget(name="tiny", recipe=RECIPE)
     # the tokenizer learns from public text (the reference set), not from the members
     target.fit(insert_canaries(members, canaries, 0), random_state=0, tokenizer_texts=reference)
-    ref = CausalLMTarget(name="ref", recipe={**RECIPE, "epochs": 6})
+    ref = CausalLMTarget(name="ref", recipe={**RECIPE, "epochs": 4})
     ref.fit(reference, random_state=1, tokenizer=target.tokenizer)
     report = audit_lm(
         target, members, nonmembers, reference_target=ref, canaries=canaries, random_state=0

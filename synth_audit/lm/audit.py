@@ -36,7 +36,13 @@ from synth_audit.report.sections import finding, image, make_section, table
 from synth_audit.results import AuditWarning
 from synth_audit.seeding import check_seed, named_seeds
 
-__all__ = ["audit_lm", "audit_lm_from_toml", "execute_lm_run", "exposure_chart"]
+__all__ = [
+    "audit_lm",
+    "audit_lm_from_config",
+    "audit_lm_from_toml",
+    "execute_lm_run",
+    "exposure_chart",
+]
 
 log = logging.getLogger(__name__)
 
@@ -540,6 +546,19 @@ def audit_lm_from_toml(path: str | Path, progress: Progress | None = None) -> Au
         cfg = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{src} is not valid TOML: {exc}.") from None
+    return audit_lm_from_config(cfg, base=p.parent, source=src, progress=progress)
+
+
+def audit_lm_from_config(
+    cfg: Mapping[str, Any],
+    *,
+    base: str | Path = ".",
+    source: str = "the audit configuration",
+    progress: Progress | None = None,
+) -> AuditReport:
+    """:func:`audit_lm_from_toml` for a parsed configuration (paths relative to ``base``)."""
+    src = source
+    cfg = dict(cfg)
     _check_keys(src, "", cfg)
     for sec in ("target", "data", "canaries", "attacks", "audit"):
         _check_keys(src, sec, cfg.get(sec, {}))
@@ -557,7 +576,7 @@ def audit_lm_from_toml(path: str | Path, progress: Progress | None = None) -> Au
             f"{src}: [attacks] names must be a list of {', '.join(ATTACKS)}. Got {names!r}."
         )
     min_k = check_k(att.get("min_k", 0.2), "[attacks] min_k")
-    base = p.parent
+    base = Path(base)
     col = str(data.get("text_column", "text"))
     idcol = data.get("id_column")
     seeds = named_seeds(seed, ["split", "canaries", "insert", "fit"])
