@@ -112,3 +112,39 @@ def test_anonymising_the_training_data_lowers_the_membership_auc_of_the_overfit_
     # lower, and by more than the noise: the intervals do not overlap
     assert after.auc < base.auc
     assert after.auc_ci[1] < base.auc_ci[0], (base.auc, base.auc_ci, after.auc, after.auc_ci)
+
+
+def test_minimisation_generalises_what_the_model_does_not_need() -> None:
+    """A model that reads only ``a`` (a > 0): ``b`` and ``c`` can be generalised to a few cell
+    values, the model's accuracy on the minimised data stays at the target, and new records are
+    generalised the same way."""
+    from sklearn.linear_model import LogisticRegression
+
+    from synth_audit.pet.minimise import minimise
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "c": rng.choice(["x", "y", "z"], n),
+        }
+    )
+    model = LogisticRegression().fit(frame[["a"]], (frame["a"] > 0).astype(int))
+
+    def predict(d: pd.DataFrame) -> np.ndarray:
+        return np.asarray(model.predict(d[["a"]]))
+
+    m = minimise(frame, predict, features=["a", "b", "c"], target_accuracy=0.97, cell_size=20)
+    assert "b" in m.generalised and "c" in m.generalised
+    assert m.accuracy >= 0.97
+    assert m.accuracy == float(np.mean(predict(m.frame) == predict(frame)))
+    assert m.n_values["b"] <= m.n_cells < n / 10
+    new = pd.DataFrame({"a": [-2.0, 2.0], "b": [0.3, -0.1], "c": ["x", "q"]})
+    t = m.transform(new)
+    assert set(t["b"]) <= set(m.frame["b"]) and set(t["c"]) <= set(m.frame["c"])
+    # whatever happens to ``a``, the model decides the new records as before
+    assert predict(t).tolist() == predict(new).tolist() == [0, 1]
+    with pytest.raises(DataValidationError, match="'b'"):
+        m.transform(new.drop(columns=["b"]))

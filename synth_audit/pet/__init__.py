@@ -3,8 +3,9 @@
 * :mod:`synth_audit.pet.spec`: the search file (``search.toml``), validated whole;
 * :mod:`synth_audit.pet.search`: :func:`run_search`, Optuna ask-and-tell whose trials are study runs;
 * :mod:`synth_audit.pet.recommend`: candidates near the front, confirmed with more seeds;
-* :mod:`synth_audit.pet.anonymise`: k-anonymisation of training data (ai-privacy-toolkit);
-* :mod:`synth_audit.pet.minimise`: data minimisation (ai-privacy-toolkit's published method).
+* :mod:`synth_audit.pet.anonymise`: model-guided k-anonymisation of training data (Goldsteen et al.);
+* :mod:`synth_audit.pet.minimise`: data minimisation (Goldsteen et al.; apt fails here, see there);
+* :mod:`synth_audit.pet.background`: a search in a background process (the app).
 """
 
 from __future__ import annotations
