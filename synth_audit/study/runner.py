@@ -19,9 +19,10 @@ sample, audit, membership, shadow; all are recorded in the run's summary):
    inference, DCR diagnostic, utility) with ``train``, the release and ``control``;
 5. the no-box membership attacks: members = ``train``, non-members = ``control``, the attacker's
    population sample = ``reference``; with ``[membership.shadow]``, shadow modelling too, on
-   samples read from the store's fit cache (:mod:`synth_audit.study.fits`): before submitting
-   runs, :func:`run_study` submits the fit tasks of all of them to the executor (so they spread
-   over every worker) and waits for them; a run fits any that are still missing itself;
+   samples read from the store's fit cache (:mod:`synth_audit.study.fits`): :func:`run_study`
+   submits each pending run's fit tasks to the executor as soon as they are planned (so they
+   spread over every worker) and submits the run itself when its own fits are done, so runs
+   execute while other runs' fits finish; a run fits any that are still missing itself;
 6. per-record outcomes (artefacts ``per_record`` and ``membership_exposed``) and the report
    (artefact ``report``: one row, the report's JSON), then the results and a summary in one
    transaction (:meth:`Store.finish_run`).
@@ -46,7 +47,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -325,40 +326,77 @@ def _prefit(
     runs: list[RunRecord],
     data: StudyData,
     progress: ProgressCallback,
+    submit_run: Callable[[str], None],
 ) -> str | None:
-    """Run the fit tasks (shadow fits) of ``runs`` on ``executor`` into the store's fit cache.
+    """Run the fit tasks (shadow fits) of ``runs`` on ``executor`` into the store's fit cache, and
+    each run as soon as its own fits are done.
 
-    All tasks go to the executor at once, across runs, and are waited for; cached ones are not
-    submitted. A fit that fails is left to its run (which fits it again and reports the error); a
-    run whose plan cannot be made (an unknown generator, say) fails on its own when it runs.
-    Returns why the executor broke, or None.
+    A run's fits are submitted as soon as they are planned (the workers start on them while the next
+    runs are planned); cached ones are not submitted, and a fit two runs share is submitted once.
+    ``submit_run(run_id)`` is called for a run when its last fit finishes (at once when it has none
+    pending), so a run executes while other runs' fits finish and no worker waits for the slowest
+    fit of the study. A fit that fails is left to its run (which fits it again and reports the
+    error); a run whose plan cannot be made (an unknown generator, say) fails on its own when it
+    runs. Returns why the executor broke, or None (then every run of ``runs`` was submitted).
     """
     from synth_audit.study.fits import submit_fit_tasks
     from synth_audit.study.tasks import plan_run_fits
 
-    tasks = []
+    by_key: dict[str, Future[Any]] = {}
+    waiting_runs: dict[Future[Any], list[str]] = {}
+    pending: dict[str, set[Future[Any]]] = {}
     for run in runs:
         try:
-            tasks.extend(plan_run_fits(store, run, data))
+            tasks = plan_run_fits(store, run, data)
         except Exception:  # the run's own task reports it with the run
             _log.debug("no fit plan for run %s", run.id, exc_info=True)
-    if not tasks:
+            tasks = []
+        waits: set[Future[Any]] = set()
+        for task in tasks:
+            key = task.key()
+            fut = by_key.get(key)
+            if fut is None:
+                try:
+                    submitted = submit_fit_tasks(executor, store, [task])
+                except BrokenExecutor as exc:
+                    for other in by_key.values():
+                        other.cancel()
+                    return f"{type(exc).__name__}: {exc}"
+                if not submitted:
+                    continue  # cached
+                fut = next(iter(submitted))
+                by_key[key] = fut
+            waits.add(fut)
+            waiting_runs.setdefault(fut, []).append(run.id)
+        if waits:
+            pending[run.id] = waits
+        else:
+            submit_run(run.id)
+    total = len(by_key)
+    if not total:
         return None
-    futures = submit_fit_tasks(executor, store, tasks)
-    total = len(futures)
     done = 0
     progress("shadow fits", done, total)
-    for fut in as_completed(list(futures)):
+    for fut in as_completed(list(by_key.values())):
         try:
             fut.result()
         except BrokenExecutor as exc:
-            for other in futures:
+            for other in by_key.values():
                 other.cancel()
             return f"{type(exc).__name__}: {exc}"
         except Exception:  # left to the run, which fits it again and reports any error
-            _log.debug("fit task %s failed", futures[fut][:12], exc_info=True)
+            _log.debug("fit task failed", exc_info=True)
         done += 1
+        for run_id in waiting_runs.pop(fut, []):
+            left = pending.get(run_id)
+            if left is not None:
+                left.discard(fut)
+                if not left:
+                    del pending[run_id]
+                    submit_run(run_id)
         progress("shadow fits", done, total)
+    for run_id in list(pending):  # not reached: every future completes above
+        submit_run(run_id)
     return None
 
 
@@ -491,6 +529,12 @@ def execute_pending(
     broken: str | None = None
     futures: dict[Future[dict[str, Any]], str] = {}
     prefitted: set[str] = set()
+    submitted: set[str] = set()  # runs submitted in this pass of the loop
+
+    def submit_run(run_id: str) -> None:
+        attempted.add(run_id)
+        submitted.add(run_id)
+        futures[executor.submit(execute_run, store, run_id)] = run_id
 
     def label(run_id: str) -> str:
         r = ids[run_id]
@@ -535,16 +579,17 @@ def execute_pending(
         order = {run_id: i for i, run_id in enumerate(ids)}
         to_submit.sort(key=order.__getitem__)
         unfitted = [records[i] for i in to_submit if i not in prefitted]
+        submitted.clear()
         if unfitted and not broken:
-            # The fit tasks of every run about to start, across runs, before the runs: that is
-            # where a study with shadow modelling gets its parallelism.
+            # The fit tasks of every run about to start, across runs, each run submitted when its
+            # own fits are done: that is where a study with shadow modelling gets its parallelism.
             prefitted.update(r.id for r in unfitted)
-            broken = _prefit(store, executor, unfitted, data, progress)
+            broken = _prefit(store, executor, unfitted, data, progress, submit_run)
         if broken:
             to_submit = []
         for run_id in to_submit:
-            attempted.add(run_id)
-            futures[executor.submit(execute_run, store, run_id)] = run_id
+            if run_id not in submitted:
+                submit_run(run_id)
         if (not futures and not waiting) or broken:
             break
         if futures:
