@@ -81,14 +81,16 @@ def test_par_fits_and_releases_a_valid_panel(small: pd.DataFrame) -> None:
 
 
 @pytest.mark.slow
-def test_timegan_fits_and_releases_a_valid_panel(small: pd.DataFrame) -> None:
+def test_synthcity_timegan_and_timevae_release_valid_panels(small: pd.DataFrame) -> None:
     import torch
 
     torch.set_num_threads(1)
-    t = make_target("timeseries_generator", "timegan", {"n_iter": 2, "batch_size": 16})
     panel = PanelData(small, entity="nr", time="year")
-    out = t.fit(panel, random_state=0).release_panel(5, random_state=1)
-    assert len(out) == 5 and list(out.frame.columns) == list(panel.frame.columns)
-    # Times come from the training time grid; integer columns stay integers within range.
-    assert set(out.frame["year"]) <= set(panel.frame["year"])
-    assert out.frame["union"].isin([0, 1]).all()
+    for name in ("timegan", "timevae"):
+        t = make_target("timeseries_generator", name, {"n_iter": 2, "batch_size": 16})
+        out = t.fit(panel, random_state=0).release_panel(5, random_state=1)
+        assert len(out) == 5 and list(out.frame.columns) == list(panel.frame.columns), name
+        # Times come from the training time grid; integer columns stay integers within range.
+        assert set(out.frame["year"]) <= set(panel.frame["year"]), name
+        assert out.frame["union"].isin([0, 1]).all(), name
+        assert out.static == panel.static and (out.lengths() >= 2).all(), name

@@ -230,14 +230,16 @@ class IndependentMarginalsPanel(PanelGenerator):
             for c in train.static:
                 v = statics[c].iloc[int(r_static.integers(0, len(statics)))]
                 rows[c].extend([v] * int(length))
+        # Row positions of every step k, and the step of each released row.
+        pools = [np.flatnonzero(step == k) for k in range(int(lens.max()))]
+        out_step = np.concatenate([np.arange(int(length)) for length in lens])
         for c in train.varying:
             vals = f[c].to_numpy()
-            col: list[Any] = []
-            for length in lens:
-                for k in range(int(length)):
-                    pool = np.flatnonzero(step == k)
-                    col.append(vals[pool[int(r_vals.integers(0, len(pool)))]])
-            rows[c] = col
+            picks = np.empty(len(out_step), dtype=np.int64)
+            for k, pool in enumerate(pools):
+                at = np.flatnonzero(out_step == k)
+                picks[at] = pool[r_vals.integers(0, len(pool), len(at))]
+            rows[c] = list(vals[picks])
         out = pd.DataFrame(rows)
         for c in f.columns:
             with contextlib.suppress(TypeError, ValueError):
