@@ -29,7 +29,12 @@ DIGITS = ROOT / "samples" / "digits" / "digits.csv"
 def main() -> None:
     import torch
 
-    from synth_audit.diffusion.attacks import loss_attack, pia_attack, secmi_attack
+    from synth_audit.diffusion.attacks import (
+        calibrated_loss_attack,
+        loss_attack,
+        pia_attack,
+        secmi_attack,
+    )
     from synth_audit.diffusion.memorisation import memorisation
     from synth_audit.diffusion.model import DiffusionConfig, DiffusionModel, image_data
     from synth_audit.diffusion.utility import image_utility
@@ -58,7 +63,9 @@ def main() -> None:
     for n in sizes:
         members = pool.iloc[:n]
         keep: dict[int, DiffusionModel] = {}
-        cfg = DiffusionConfig(epochs=max(epochs_grid), batch_size=32, device=args.device)
+        cfg = DiffusionConfig(
+            epochs=max(epochs_grid), batch_size=32, device=args.device, num_classes=10
+        )
         t0 = time.perf_counter()
 
         def on_epoch(
@@ -69,6 +76,19 @@ def main() -> None:
 
         DiffusionModel.train(D(members), cfg, random_state=0, on_epoch=on_epoch)
         train_s = time.perf_counter() - t0  # includes the checkpoint copies (negligible)
+        # The attacker's reference model: the same recipe on n images the target never saw.
+        ref_keep: dict[int, DiffusionModel] = {}
+
+        def on_ref_epoch(
+            epoch: int, model: DiffusionModel, keep: dict[int, DiffusionModel] = ref_keep
+        ) -> None:
+            if epoch in epochs_grid:
+                keep[epoch] = model.copy()
+
+        ref_cfg = DiffusionConfig(
+            epochs=max(epochs_grid), batch_size=32, device=args.device, num_classes=10
+        )
+        DiffusionModel.train(D(util_train.iloc[:n]), ref_cfg, random_state=1, on_epoch=on_ref_epoch)
         steps = max(epochs_grid) * -(-n // 32)
         out.setdefault("train_steps_per_s", {})[str(n)] = steps / train_s  # type: ignore[index]
         mem, non = D(members), D(nonmembers)
@@ -80,6 +100,11 @@ def main() -> None:
                 t = time.perf_counter()
                 res[name] = fn(model, mem, non)  # type: ignore[operator]
                 costs[name] = (time.perf_counter() - t) / (len(mem) + len(non)) * 1e3
+            t = time.perf_counter()
+            res["loss_calibrated"] = calibrated_loss_attack(
+                model, mem, non, reference_model=ref_keep[e]
+            )
+            costs["loss_calibrated"] = (time.perf_counter() - t) / (len(mem) + len(non)) * 1e3
             t = time.perf_counter()
             gen = model.sample(256, random_state=1)
             sample_ms = (time.perf_counter() - t) / 256 * 1e3
@@ -115,13 +140,14 @@ def main() -> None:
     )  # type: ignore[union-attr]
     print()
     print(
-        "| train | epochs | AUC loss [CI] | AUC PIA | AUC SecMI | TPR@1%FPR loss | extraction | class acc | precision | recall | FD (clf feats) | ms/img loss/PIA/SecMI/sample |"
+        "| train | epochs | AUC loss [CI] | AUC loss_calibrated | AUC PIA | AUC SecMI | TPR@1%FPR loss | extraction | class acc | precision | recall | FD (clf feats) | ms/img loss/PIA/SecMI/sample |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ms = r["ms_per_image"]
         print(
-            f"| {r['train_size']} | {r['epochs']} | {r['auc_loss']} {r['auc_loss_ci']} | {r['auc_pia']} | "
+            f"| {r['train_size']} | {r['epochs']} | {r['auc_loss']} {r['auc_loss_ci']} | "
+            f"{r['auc_loss_calibrated']} | {r['auc_pia']} | "
             f"{r['auc_secmi']} | {r['tpr_at_1pct_loss']} | {r['extraction_rate']} | {r['class_accuracy']} | "
             f"{r['precision']} | {r['recall']} | {r['frechet_distance']} (real {r['frechet_distance_real']}) | "
             f"{ms['loss']}/{ms['pia']}/{ms['secmi']}/{ms['ddim_sample']} |"
