@@ -127,3 +127,43 @@ def test_settings_collect_every_problem() -> None:
         MembershipSettings(attacks=("lira", "loss"), n_reference=3, reference_mode="online")
     msg = str(exc.value)
     assert "'lira'" in msg and "even" in msg
+
+
+def test_attribute_inference_finds_a_memorised_secret_of_members_only() -> None:
+    import pandas as pd
+
+    from synth_audit.models.inference import attribute_inference, attribute_inference_section
+    from synth_audit.models.target import ClassifierTarget
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "x": rng.permutation(n),  # a unique id, drawn alike for every part
+            "s": rng.choice(["a", "b"], size=n),
+            "y": rng.choice(["no", "yes"], size=n),
+        }
+    )
+    members, nonmembers, reference = frame.iloc[:200], frame.iloc[200:400], frame.iloc[400:]
+    seen = {(int(r.x), r.s): r.y for r in members.itertuples()}
+
+    def predict_proba(features: pd.DataFrame) -> np.ndarray:
+        # A memoriser: sure of a member's label when asked with its true secret, else unsure.
+        out = np.full((len(features), 2), 0.5)
+        for i, (x, s) in enumerate(zip(features["x"], features["s"], strict=True)):
+            y = seen.get((int(x), s))
+            if y is not None:
+                out[i] = [0.99, 0.01] if y == "no" else [0.01, 0.99]
+        return out
+
+    target = ClassifierTarget.from_callable(predict_proba, label="y", classes=["no", "yes"])
+    res = attribute_inference(target, members, nonmembers, reference, "s")
+    assert res["members_with_model"]["value"] == 1.0
+    lo, hi = res["control_with_model"]["ci"]
+    assert lo <= 0.5 <= hi  # the model knows nothing of non-members
+    lo, hi = res["members_without_model"]["ci"]
+    assert lo <= 0.5 <= hi
+    assert res["advantage"] > 0.3
+    sec = attribute_inference_section([res], 0.95)
+    roles = {f["name"]: f["role"] for f in sec["findings"]}
+    assert roles["s.advantage"] == "risk" and roles["s.member_accuracy"] == "diagnostic"
