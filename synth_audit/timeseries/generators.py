@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import io
 import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar, Self
@@ -412,7 +413,12 @@ class SynthcityPanel(PanelGenerator):
             batch_size=int(self.batch_size),
             random_state=seed % 2**32,
         )
-        with warnings.catch_warnings(), _seeded_torch(seed):
+        # synthcity's TimeGAN draws a tqdm progress bar on stderr; the library stays silent.
+        with (
+            warnings.catch_warnings(),
+            _seeded_torch(seed),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
             warnings.simplefilter("ignore")
             self.model_.fit(loader)
 
