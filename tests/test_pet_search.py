@@ -181,3 +181,28 @@ def test_kill_9_during_a_search_then_resume_runs_every_trial_once(tmp_path: Path
     from synth_audit.frontier import frontier_for_study
 
     assert len(frontier_for_study(store, "killed").points) == len(runs)
+
+
+def test_optimise_reports_a_bad_search_file_with_exit_2_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synth_audit.cli import main
+
+    raw = _raw()
+    raw["search"] = {**raw["search"], "trails": 3}
+    (tmp_path / "search.toml").write_text(_toml(raw), encoding="utf-8")
+    assert main(["optimise", str(tmp_path / "search.toml"), "--store", str(tmp_path / "s.db")]) == 2
+    err = capsys.readouterr().err
+    assert "trails" in err and "search.toml" in err and "Traceback" not in err
+    assert main(["optimise", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_objectives_must_name_results_the_trials_record() -> None:
+    raw = _raw()
+    raw["search"] = {
+        **raw["search"],
+        "objectives": [{"metric": "utility.scor", "direction": "maximize"}],
+    }
+    with pytest.raises(ConfigError, match=r"utility\.scor.*utility\.score"):
+        search_from_mapping(raw)

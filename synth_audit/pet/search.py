@@ -198,7 +198,6 @@ def _make_sampler(spec: SearchSpec, n_trials: int) -> Any:
         n_startup_trials=max(2, min(10, n_trials // 3)),
         constant_liar=s.batch > 1,
         multivariate=len(s.params) > 1,
-        warn_independent_sampling=False,
     )
 
 

@@ -56,7 +56,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from synth_audit.config import format_validation_error
-from synth_audit.errors import ConfigError
+from synth_audit.errors import ConfigError, format_names
 from synth_audit.study.spec import GeneratorSpec, StudySpec, study_from_mapping
 
 __all__ = [
@@ -239,6 +239,7 @@ def search_from_mapping(raw: Mapping[str, Any], *, source: str = "The search fil
         problems.extend(line for line in str(exc).splitlines()[1:] if line.strip())
     if target is not None and search is not None and study is not None and not problems:
         problems.extend(_trial_problems(target, search))
+        problems.extend(_metric_problems(study, target, search))
     if problems:
         n = len(problems)
         raise ConfigError(
@@ -269,6 +270,44 @@ def _trial_problems(target: TargetSpec, search: SearchSection) -> list[str]:
         except SynthAuditError as exc:
             return [f"  - [search.params] {target.name}: {exc}"]
     return []
+
+
+def _known_metrics(study: StudySpec, target: TargetSpec) -> list[str] | None:
+    """The result names the trials' runs record, or None when the kind does not say."""
+    if target.kind == "tabular_generator":
+        from synth_audit.study.data import load_study_data
+        from synth_audit.study.spec import result_names
+
+        columns = list(load_study_data(study).train.columns)
+        risks, utility = result_names(study, columns)
+        return risks + utility
+    from synth_audit.targets.registry import target_class
+
+    try:
+        cls = target_class(target.kind)
+    except Exception:
+        return None
+    names = getattr(cls, "result_names", None)
+    if names is None:
+        return None
+    risks, utility = names()
+    return list(risks) + list(utility)
+
+
+def _metric_problems(study: StudySpec, target: TargetSpec, search: SearchSection) -> list[str]:
+    """Objectives and the constraint must name results the trials record ("worst" always does)."""
+    known = _known_metrics(study, target)
+    if known is None:
+        return []
+    named = [(f"objectives.{i}", o.metric) for i, o in enumerate(search.objectives)]
+    if search.constraint is not None:
+        named.append(("constraint", search.constraint.metric))
+    return [
+        f"  - [search.{where}] metric: {metric!r} is not a result the trials of "
+        f'{target.name!r} record. Use "worst" or one of {format_names(known, limit=30)}.'
+        for where, metric in named
+        if metric != "worst" and metric not in known
+    ]
 
 
 def load_search(path: str | Path) -> SearchSpec:
