@@ -96,3 +96,15 @@ def test_a_row_level_split_of_a_panel_is_refused(tmp_path: Path) -> None:
     ((_, error),) = outcome.failed.items()
     assert "row-level split would put one person's rows on both sides" in error
     assert '[data] entity = "<id column>"' in error
+
+
+def test_shadow_modelling_of_panel_generators_is_refused_with_a_remedy(tmp_path: Path) -> None:
+    path = study(
+        tmp_path,
+        membership={"attacks": ["dcr"], "shadow": {"n_shadow": 4, "train_size": 20}},
+        generators=[{"name": "copy", "kind": "timeseries_generator"}],
+    )
+    outcome, _ = run(path, tmp_path)
+    ((_, error),) = outcome.failed.items()
+    assert "[membership.shadow] is not available for the time-series generator" in error
+    assert "Remove [membership.shadow]" in error
