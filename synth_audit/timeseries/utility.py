@@ -202,7 +202,8 @@ def predictive_score(train_on: PanelData, test_on: PanelData) -> float | None:
     if len(xa) < 2 or len(xb) < 2:
         return None
     model = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(xa, ya)
-    err = np.abs(model.predict(xb) - yb).mean(axis=0)
+    # One target column gives 1-D predictions: reshape, or the difference would broadcast.
+    err = np.abs(np.asarray(model.predict(xb)).reshape(yb.shape) - yb).mean(axis=0)
     sd = yb.std(axis=0)
     sd[sd == 0] = 1.0
     return float(np.mean(err / sd))
