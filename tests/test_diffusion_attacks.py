@@ -1,7 +1,7 @@
 """Calibration of the diffusion audit on a tiny DDPM trained here on scikit-learn's digits.
 
-One model is trained once (module fixture) on 32 digits for 120 epochs: it overfits. Its checkpoint
-after 30 epochs is kept, so "more epochs" needs no second training run. The attacks must find the
+One model is trained once (module fixture) on 32 digits for 90 epochs: it overfits. Its checkpoint
+after 25 epochs is kept, so "more epochs" needs no second training run. The attacks must find the
 members of the overfit model, must find nothing when the challenge images are all images the model
 never saw, and must not get weaker with more epochs.
 """
@@ -29,7 +29,7 @@ from synth_audit.diffusion.model import DiffusionModel  # noqa: E402
 from synth_audit.diffusion.target import DiffusionTarget, audit_diffusion  # noqa: E402
 
 DIGITS = Path(__file__).resolve().parents[1] / "samples" / "digits" / "digits.csv"
-EARLY, LATE = 30, 120
+EARLY, LATE = 25, 90
 
 
 @pytest.fixture(scope="module")

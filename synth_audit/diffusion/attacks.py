@@ -6,7 +6,7 @@ Gray box (the attacker queries the noise predictor ε_θ, capability ``noise_pre
            a few seeded noise draws (Carlini et al. 2023; Hu & Pang 2023). Members were fitted,
            so they have a lower loss: score = −loss.
 ``pia``    Proximal Initialisation (Kong et al. 2024, ICLR): ε₀ = ε_θ(x₀, 0) replaces random noise,
-           x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε₀, and the score is −‖ε_θ(x_t, t) − ε₀‖^p. Two queries per
+           x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε₀, and the score is −‖ε_θ(x_t, t) − ε₀‖_p (p = 4). Two queries per
            image, no randomness.
 ``secmi``  SecMI's t-error (Duan et al. 2023, ICML): x₀ is inverted deterministically (DDIM, η=0)
            to a mid timestep t; the error of one denoising step t → t−k followed by its inversion
