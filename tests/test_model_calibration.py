@@ -58,6 +58,8 @@ def test_overfit_model_lira_and_rmia_find_members(overfit_outcome) -> None:  # t
     # RMIA with 2 reference models beats the LOSS attack at 1 % FPR
     assert res["rmia"].tpr_at[0.01].tpr > res["loss"].tpr_at[0.01].tpr
     assert overfit_outcome.reference["n_models"] == 2
+    codes = {w.code for w in res["lira_offline_global"].warnings}
+    assert "few_reference_models" not in codes  # only the per-example variants warn
 
 
 @pytest.mark.slow

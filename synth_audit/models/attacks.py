@@ -42,6 +42,7 @@ from synth_audit.models.features import class_index
 from synth_audit.models.lira import lira_scores
 from synth_audit.models.rmia import rmia_scores
 from synth_audit.models.signals import compute_signal, logit_confidence
+from synth_audit.results import AuditWarning
 from synth_audit.seeding import named_seeds, spawn_seeds
 
 __all__ = [
@@ -509,6 +510,12 @@ def run_membership(
             "n_pool": len(pool),
             "cache_hits": int(ref.cache_hits),
             "fit_seconds": [round(s, 3) for s in ref.fit_seconds],
+            "min_side": int(
+                min(
+                    (~ref.in_mask).sum(axis=0).min(),
+                    ref.in_mask.sum(axis=0).min() if st.reference_mode == "online" else 2,
+                )
+            ),
         }
     elif wants_ref:
         _log.info("reference attacks %s skipped: reference_mode = 'none'", wants_ref)
@@ -554,6 +561,22 @@ def run_membership(
             unit="record",
             n_target_models=1,
         )
+        if a in ("lira_online", "lira_offline") and ref_info.get("min_side", 2) < 2:
+            import dataclasses
+
+            res = dataclasses.replace(
+                res,
+                warnings=(
+                    *res.warnings,
+                    AuditWarning(
+                        "few_reference_models",
+                        f"Some records have fewer than 2 reference models on one side "
+                        f"({ref_info['n_models']} models in all): their per-example variance is "
+                        "a floor, not an estimate. Read the _global variant, or use more "
+                        "reference models.",
+                    ),
+                ),
+            )
         results[a] = res.with_baseline(base)
     timings["scoring"] = round(time.perf_counter() - t0, 3)
     return MembershipOutcome(results, scores, labels, ids, challenge, seeds, timings, ref_info)
