@@ -1119,6 +1119,20 @@ class Store:
                 self._resolve_artefact_path(existing.path).unlink(missing_ok=True)
         return _to_fit(row)
 
+    def delete_fits(self, keys: Sequence[str]) -> int:
+        """Drop the cached fits ``keys`` (rows and Parquet files); returns how many were dropped.
+        A study that needs one again refits it."""
+        checked = [self._check_fit_key(k) for k in keys]
+        paths: list[str] = []
+        with self._session(write=True) as s:
+            for row in s.scalars(select(FitModel).where(FitModel.key.in_(checked))):
+                paths.append(row.path)
+                s.delete(row)
+        for rel in paths:
+            with suppress(OSError, StoreError):
+                self._resolve_artefact_path(rel).unlink(missing_ok=True)
+        return len(paths)
+
     def read_fit(self, key: str) -> pd.DataFrame:
         """The cached sample of fit ``key``, after checking its SHA-256; StoreError if absent."""
         import pandas as pd

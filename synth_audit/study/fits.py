@@ -7,7 +7,9 @@ fitted clone's sample, goes to the store's **fit cache** (table ``fits``, Parque
 ``<artefact root>/fits/``). The key of a task is the SHA-256 of
 
 * the **recipe**: target kind, name, estimator class, parameters (canonical JSON), the schema the
-  fit is given, and the number of records sampled;
+  fit is given, the number of records sampled, and the installed versions of the modelling
+  libraries (:func:`library_versions`: SDV and its model libraries, synthcity, torch, and the
+  package of a plugin estimator), so an upgrade refits instead of reusing stale fits;
 * the **subset**: a content hash of the training rows *in the order they are given to fit* (and of
   the holdout, for a generator that takes one). Each row is identified by the hash of its values
   (``pandas.util.hash_pandas_object``), so a subset means the same in every process and study.
@@ -19,8 +21,9 @@ A fit already in the cache is not redone: not by a re-run of the study, not by a
 study that asks for the same key. Two workers that fit the same key at once leave one entry (the
 first writer wins, :meth:`~synth_audit.store.Store.put_fit`).
 
-The runner (:func:`synth_audit.study.runner.run_study`) submits the fit tasks of all pending runs
-first, so they spread over every worker, then the runs, which read their fits from the cache
+The runner (:func:`synth_audit.study.runner.run_study`) submits the fit tasks of each pending run as
+soon as they are planned, so they spread over every worker, and each run when its own fits are
+done; the runs read their fits from the cache
 (:func:`cached_samples`); a run whose fits are missing (``synth-audit worker`` runs, a fit task
 that failed) fits them itself, and caches them.
 
@@ -31,6 +34,8 @@ local pool runs one task per worker process, one thread each, as before.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -91,6 +96,9 @@ class FitRecipe:
     params_json: str
     schema_json: str
     n_samples: int
+    #: versions of the modelling libraries a fit depends on (:func:`library_versions`), so an
+    #: upgrade of SDV, synthcity or torch refits instead of reusing fits of the old version
+    versions_json: str = "{}"
 
     @classmethod
     def of(
@@ -105,6 +113,7 @@ class FitRecipe:
             params_json=_json(dict(params)),
             schema_json=_json(schema.to_dict() if hasattr(schema, "to_dict") else schema),
             n_samples=int(n_samples),
+            versions_json=_json(library_versions(cls_.__module__)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,10 +124,36 @@ class FitRecipe:
             "params": json.loads(self.params_json),
             "schema": json.loads(self.schema_json),
             "n_samples": self.n_samples,
+            "versions": json.loads(self.versions_json),
         }
 
     def sha256(self) -> str:
         return _sha(canonical_json(self.to_dict()))
+
+
+#: Distributions whose version is part of every fit recipe: the modelling libraries of the
+#: built-in generators (SDV and the libraries it fits with, synthcity, torch).
+FIT_LIBRARIES = ("sdv", "rdt", "copulas", "ctgan", "synthcity", "torch")
+
+
+@functools.cache
+def library_versions(module: str = "") -> dict[str, str | None]:
+    """Installed versions of :data:`FIT_LIBRARIES` (None when not installed) and, when ``module``'s
+    top-level package is an installed distribution of that name (a plugin's package), its version;
+    read from the package metadata without importing anything (cached per process)."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in FIT_LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    root = module.partition(".")[0]
+    if root and root not in out:
+        with contextlib.suppress(metadata.PackageNotFoundError, ValueError):
+            out[root] = metadata.version(root)
+    return out
 
 
 def subset_hash(train: pd.DataFrame, holdout: pd.DataFrame | None = None) -> str:
