@@ -653,22 +653,28 @@ def audit_lm_from_config(
             )
     name = str(tgt.get("name", cfg.get("name", "causal_lm")))
     bs = _int(src, "[target] batch_size", tgt.get("batch_size", 32))
+    from synth_audit.lm.train import Recipe
+
+    if "recipe" in tgt and not isinstance(tgt["recipe"], dict):
+        raise ConfigError(f"{src}: [target.recipe] must be a table.")
+    recipe = (
+        Recipe.from_params(dict(tgt["recipe"]), where=f"{src}: [target.recipe]")
+        if "recipe" in tgt
+        else None
+    )
     if "path" in tgt:
         target = CausalLMTarget.from_pretrained(
-            base / str(tgt["path"]), name=name, recipe=tgt.get("recipe"), device=tgt.get("device")
+            base / str(tgt["path"]), name=name, recipe=recipe, device=tgt.get("device")
         )
         target.batch_size = bs
         if "items" not in can:
             canaries = []  # a loaded model was not trained with canaries made here
     else:
-        if "recipe" not in tgt:
+        if recipe is None:
             raise ConfigError(
                 f"{src}: [target] needs 'path' (a model directory) or a "
                 "[target.recipe] table to train one here."
             )
-        recipe = tgt["recipe"]
-        if not isinstance(recipe, dict):
-            raise ConfigError(f"{src}: [target.recipe] must be a table.")
         target = CausalLMTarget(name=name, recipe=recipe, batch_size=bs, device=tgt.get("device"))
         if progress is not None:
             progress("fit", 0, 1)
