@@ -204,6 +204,13 @@ def bench(n: int, sub_attacks: int, sub_secrets: list[str], per_secret: bool) ->
         )
         for name, a, b, how in rows:
             print(f"{name:42s} {a:9.1f} {b:13.1f} {b / max(a, 1e-9):6.0f}x  {how}")
+        # Other processes share the cores: CPU seconds are the figure that load does not inflate.
+        # anonymeter's CPU is scaled like its wall time (its steps are single-threaded).
+        ano_cpu = ano["cpu_s"] * ano_est / max(sum(t.values()), 1e-9)
+        print(
+            f"CPU: native {nat['cpu_s']:.1f} s, anonymeter about {ano_cpu:.0f} s (its "
+            f"{ano['cpu_s']:.1f} s on the subset, scaled as above): {ano_cpu / nat['cpu_s']:.0f}x"
+        )
         print(
             f"peak memory: native {nat['rss_mb']:.0f} MB, anonymeter {ano['rss_mb']:.0f} MB (subset)"
         )
