@@ -62,6 +62,16 @@ def test_audit_model_writes_the_reports_and_reuses_cached_reference_models(
         assert {t["target_fpr"] for t in res["tpr_at"]} == {0.001, 0.01, 0.1}
     model = {f["name"]: f for f in report["sections"]["model"]["findings"]}
     assert model["test_accuracy"]["role"] == "utility"
+    factors = {f["name"]: f for f in report["sections"]["risk_factors"]["findings"]}
+    assert factors["accuracy_gap"]["role"] == "evidence"
+    assert factors["accuracy_gap"]["value"] == pytest.approx(
+        model["train_accuracy"]["value"] - model["test_accuracy"]["value"]
+    )
+    assert factors["n_train"]["value"] == 150 and factors["n_classes"]["value"] == 4
+    # the same gate as for releases reads a model report
+    report_json = str(tmp_path / "r1" / "report.json")
+    assert main(["gate", report_json, "--max-auc", "0.99"]) == 0
+    assert main(["gate", report_json, "--max-auc", "0.01"]) == 1
     assert len(list((tmp_path / "cache").glob("*.parquet"))) == 2
     # The same audit again: the reference models come from the cache, the numbers are the same.
     assert main(["audit-model", str(cfg), "--out", str(tmp_path / "r2"), "--quiet"]) == 0
