@@ -14,7 +14,6 @@ Run::
 
     python benchmarks/model_audit.py                  # ~20k records, 8 reference models
     python benchmarks/model_audit.py --quick          # a smaller smoke run
-    python benchmarks/model_audit.py --device cuda    # (torch MLP on a GPU when one is lent)
 
 Prints one JSON document with every figure.
 """
