@@ -98,13 +98,24 @@ def test_a_row_level_split_of_a_panel_is_refused(tmp_path: Path) -> None:
     assert '[data] entity = "<id column>"' in error
 
 
-def test_shadow_modelling_of_panel_generators_is_refused_with_a_remedy(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_shadow_modelling_of_a_panel_generator_attacks_entities(tmp_path: Path) -> None:
+    shadow = {"n_shadow": 4, "n_eval": 2, "n_challenges": 3, "train_size": 20}
     path = study(
         tmp_path,
-        membership={"attacks": ["dcr"], "shadow": {"n_shadow": 4, "train_size": 20}},
+        membership={"attacks": ["dcr"], "shadow": shadow},
         generators=[{"name": "copy", "kind": "timeseries_generator"}],
+        singling_out={"enabled": False},
+        inference={"enabled": False},
     )
-    outcome, _ = run(path, tmp_path)
-    ((_, error),) = outcome.failed.items()
-    assert "[membership.shadow] is not available for the time-series generator" in error
-    assert "Remove [membership.shadow]" in error
+    outcome, store = run(path, tmp_path)
+    assert outcome.complete and not outcome.failed
+    (r,) = store.list_runs(study="ts")
+    report = json.loads(store.read_artefact(r.id, "report")["report_json"].iloc[0])
+    sh = report["membership"]["shadow"]
+    assert sh["unit"] == "entity" and 0.0 <= sh["auc"] <= 1.0
+    # Challenge records are persons of the train split: record ids carry their person numbers.
+    persons = {str(p) for p in pd.read_csv(tmp_path / "panel.csv")["nr"]}
+    top = [t["record_id"] for t in sh["top_exposed"]]
+    assert top and all(t.split("/")[0].removeprefix("target:") in persons for t in top)
+    assert "membership.shadow.auc" in {m.metric for m in store.results_for(r.id)}

@@ -6,7 +6,9 @@ Capabilities ``release`` (it releases synthetic entities) and ``refit`` (``get_p
 train entities, releases ``synthetic_size`` entities (default: as many as were trained on) and
 audits the release with :func:`synth_audit.timeseries.evaluate_panel_release`. The study must split
 by entity (``[data] entity`` and ``time``): a row-level split would put one person's rows on both
-sides of the membership question, so such a study is refused.
+sides of the membership question, so such a study is refused. ``[membership.shadow]`` runs
+:func:`synth_audit.timeseries.shadow.panel_shadow_attack` on challenge entities of the train split
+(fits made in the run, not through the fit cache).
 """
 
 from __future__ import annotations
@@ -194,12 +196,6 @@ class TimeSeriesGeneratorTarget:
                 "person's rows on both sides of the membership question. Add [data] entity = "
                 '"<id column>" and time = "<time column>" to the study file.'
             )
-        if spec.membership.enabled and spec.membership.shadow is not None:
-            raise ConfigError(
-                f"Study {run.study!r}: [membership.shadow] is not available for the time-series "
-                f"generator {run.generator!r} yet (shadow fits of panel generators are not in the "
-                "fit cache). Remove [membership.shadow]; the no-box attacks (dcr, domias) run."
-            )
         seeds = run_seeds(run.seed)
         timings: dict[str, float] = {}
 
@@ -267,6 +263,36 @@ class TimeSeriesGeneratorTarget:
         end()
 
         membership = {k: MembershipResult.from_dict(v) for k, v in report.membership.items()}
+        sh = mem.shadow if mem.enabled else None
+        if sh is not None and "reference" in parts:
+            import numpy as np
+
+            from synth_audit.timeseries.shadow import panel_shadow_attack
+
+            end = step("shadow", 0.9)
+            n_ch = int(getattr(sh, "n_challenges", None) or sh.n_targets)
+            pick, attack_seed = (
+                int(c.generate_state(1)[0])
+                for c in np.random.SeedSequence(seeds["shadow"]).spawn(2)
+            )
+            chosen = np.sort(np.random.default_rng(pick).permutation(len(train))[:n_ch])
+            # Fits are made here, entity by entity (the study's fit cache plans fits over rows).
+            membership["shadow"] = panel_shadow_attack(
+                generator=run.generator,
+                params=dict(run.params),
+                reference=parts["reference"],
+                challenges=train.take(chosen),
+                n_shadow=sh.n_shadow,
+                train_size=min(sh.resolved_train_size(spec.split), len(parts["reference"]) // 2),
+                n_eval=sh.n_eval,
+                random_state=attack_seed,
+                confidence_level=spec.confidence_level,
+            )
+            report = dataclasses.replace(
+                report,
+                membership={**dict(report.membership), "shadow": membership["shadow"].to_dict()},
+            )
+            end()
         rows = report_rows(report)
         from synth_audit.study.rows import membership_rows
 
