@@ -39,7 +39,17 @@ def test_a_background_search_writes_trials_to_the_store_and_a_recommendation(
 ) -> None:
     from test_pet_search import _raw, _toml
 
-    raw = _raw("background", trials=2, confirm_top=1, confirm_seeds=1)
+    # two objectives: NSGA-II (the kill test covers TPE with a constraint)
+    raw = _raw(
+        "background",
+        trials=2,
+        confirm_top=1,
+        confirm_seeds=1,
+        objectives=[
+            {"metric": "worst", "stat": "ci_high", "direction": "minimize"},
+            {"metric": "utility.score", "direction": "maximize"},
+        ],
+    )
     (tmp_path / "search.toml").write_text(_toml(raw), encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     job = start_search(
@@ -51,6 +61,8 @@ def test_a_background_search_writes_trials_to_the_store_and_a_recommendation(
     assert not job.running(), job.log_tail()
     result = job.result()
     assert result is not None, job.log_tail()
+    assert result["sampler"] == "nsga2"
     assert len(result["trials"]) == 2 and result["recommendation"]["why"]
+    assert all(len(t["values"]) == 2 for t in result["trials"])
     store = service.open_app_store(url)
     assert store.count_runs(study="background", status="done") == 2

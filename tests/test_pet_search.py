@@ -40,7 +40,7 @@ def _raw(name: str = "pet", **search: Any) -> dict[str, Any]:
             "trials": 4,
             "batch": 2,
             "seed": 11,
-            "confirm_top": 2,
+            "confirm_top": 1,
             "confirm_seeds": 2,
             "params": {"fraction": {"type": "float", "low": 0.0, "high": 1.0}},
             "objectives": [{"metric": "utility.score", "direction": "maximize"}],
@@ -206,3 +206,15 @@ def test_objectives_must_name_results_the_trials_record() -> None:
     }
     with pytest.raises(ConfigError, match=r"utility\.scor.*utility\.score"):
         search_from_mapping(raw)
+
+
+def test_start_points_must_give_every_searched_parameter_within_its_range() -> None:
+    raw = _raw()
+    raw["search"] = {**raw["search"], "start": [{"fraction": 2.0}]}
+    with pytest.raises(ConfigError, match=r"start\[0\] fraction=2.0 is outside"):
+        search_from_mapping(raw)
+    raw["search"] = {**raw["search"], "start": [{"epsilon": 1.0}]}
+    with pytest.raises(ConfigError, match="start"):
+        search_from_mapping(raw)
+    raw["search"] = {**raw["search"], "start": [{"fraction": 0.5}]}
+    assert search_from_mapping(raw).search.start == [{"fraction": 0.5}]

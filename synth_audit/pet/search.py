@@ -247,6 +247,8 @@ def run_search(
     ostudy = optuna.create_study(directions=directions, sampler=_make_sampler(spec, n_trials))
     outcome = SearchOutcome(study=spec.study.name, sampler=s.sampler_name)
     record_runs(spec.study, store=store, runs=[])  # the study itself, checked against the store
+    for point in s.start:  # asked first, in order (the same on every resume)
+        ostudy.enqueue_trial(dict(point), skip_if_exists=False)
     progress("trials", 0, n_trials)
     while len(outcome.trials) < n_trials:
         if budget is not None and time.perf_counter() - t0 > budget:

@@ -22,6 +22,8 @@
     confirm_top = 3               # candidates near the front re-run ...
     confirm_seeds = 3             # ... with this many seeds before a recommendation
 
+    start = [{ epsilon = 100.0 }] # optional: settings tried first (the current one, a range end)
+
     [search.params.epsilon]
     type = "float"                # float | int | categorical
     low = 0.01
@@ -152,6 +154,10 @@ class SearchSection(_Strict):
     confirm_top: int = Field(3, ge=0, le=50)
     confirm_seeds: int = Field(3, ge=1, le=50)
     params: dict[str, ParamSpec] = Field(min_length=1)
+    start: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="settings tried first, in order (e.g. the current one or a range's end)",
+    )
     objectives: list[ObjectiveSpec] = Field(min_length=1, max_length=2)
     constraint: ConstraintSpec | None = None
 
@@ -159,6 +165,25 @@ class SearchSection(_Strict):
     def _sampler(self) -> SearchSection:
         if self.sampler == "nsga2" and len(self.objectives) < 2 and self.constraint is None:
             raise ValueError("NSGA-II needs two objectives or a constraint; use sampler = 'tpe'")
+        for i, point in enumerate(self.start):
+            unknown = sorted(set(point) - set(self.params))
+            if unknown or set(point) != set(self.params):
+                raise ValueError(
+                    f"start[{i}] must give a value for each searched parameter "
+                    f"({', '.join(self.params)}); got {', '.join(sorted(point)) or 'none'}"
+                )
+            for name, v in point.items():
+                ps = self.params[name]
+                if ps.type == "categorical":
+                    assert ps.choices is not None
+                    if v not in ps.choices:
+                        raise ValueError(f"start[{i}] {name}={v!r} is not one of the choices")
+                elif not isinstance(v, int | float) or not (
+                    ps.low is not None and ps.high is not None and ps.low <= v <= ps.high
+                ):
+                    raise ValueError(
+                        f"start[{i}] {name}={v!r} is outside [{ps.low:g}, {ps.high:g}]"
+                    )
         if self.confirm_seeds < self.seeds:
             raise ValueError(
                 f"'confirm_seeds' ({self.confirm_seeds}) must be at least 'seeds' ({self.seeds})"
