@@ -119,3 +119,22 @@ def test_shadow_modelling_of_a_panel_generator_attacks_entities(tmp_path: Path) 
     top = [t["record_id"] for t in sh["top_exposed"]]
     assert top and all(t.split("/")[0].removeprefix("target:") in persons for t in top)
     assert "membership.shadow.auc" in {m.metric for m in store.results_for(r.id)}
+
+
+def test_the_sample_study_loads_and_splits_by_person() -> None:
+    from synth_audit.study import load_study_data
+
+    spec = load_study(SAMPLE / "study.toml")
+    runs = expand(spec)
+    assert {r.generator for r in runs} == {
+        "copy",
+        "leaky",
+        "independent_marginals",
+        "par",
+        "timegan",
+    }
+    assert len(runs) == 6 and {r.target_kind for r in runs} == {"timeseries_generator"}
+    data = load_study_data(spec)
+    assert data.unit == "entity" and data.train["nr"].nunique() == 150
+    assert not set(data.train["nr"]) & set(data.control["nr"])
+    assert data.holdout["nr"].nunique() == 545 - 450
