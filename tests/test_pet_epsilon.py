@@ -56,11 +56,11 @@ def test_an_epsilon_search_matches_or_beats_the_grid_of_the_same_budget_or_says_
     # The grid: BUDGET log-spaced values over the same range, one seed each.
     grid = [float(f"{LOW * (HIGH / LOW) ** (i / (BUDGET - 1)):.3g}") for i in range(BUDGET)]
     study = study_from_mapping(
-        {**_base("eps-grid"), "generators": [{"name": "privbayes", "grid": {"epsilon": grid}}]}
+        {**_base("eps"), "generators": [{"name": "privbayes", "grid": {"epsilon": grid}}]}
     )
     search = search_from_mapping(
         {
-            **_base("eps-search"),
+            **_base("eps"),  # the same study: a trial equal to a grid run reuses it
             "target": {"name": "privbayes"},
             "search": {
                 "trials": BUDGET,
@@ -80,13 +80,16 @@ def test_an_epsilon_search_matches_or_beats_the_grid_of_the_same_budget_or_says_
         found = run_search(search, store=store, executor=ex)
     assert not grid_out.failed and len(grid_out.done) == BUDGET
     grid_best = -math.inf
-    for run in store.list_runs(study="eps-grid"):
+    for run in (store.get_run(i) for i in grid_out.done):
         rows = {r.metric: r for r in store.results_for(run.id)}
         risk = run_risk(rows)
         assert risk is not None and risk.ci_high is not None
         if risk.ci_high <= MAX_RISK:
             grid_best = max(grid_best, float(rows["utility.score"].value or -math.inf))
-    assert len(found.trials) == BUDGET and found.executed_runs == BUDGET
+    # the start point (the range's top) is the grid's top run: reused, not run again
+    assert len(found.trials) == BUDGET and found.reused_runs >= 1
+    assert found.trials[0].run_ids[0] in grid_out.done
+    assert found.executed_runs == BUDGET - 1
     rec = found.recommendation
     assert rec is not None
     if rec["setting"] is None:
