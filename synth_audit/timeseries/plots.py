@@ -1,6 +1,6 @@
 """Sequence plots: real against synthetic entities, one small chart per time-varying column.
 
-PNG through matplotlib (Agg, no display) when it is installed, else a hand-written SVG with the
+PNG through matplotlib (a bare ``Figure``: no pyplot, no backend switched) when it is installed, else a hand-written SVG with the
 same content. Each chart draws ``n_entities`` random real sequences and as many synthetic ones
 (thin lines) and each side's mean by step position (thick), so a reader sees at a glance whether
 the release has the level, spread and trend of the real sequences.
@@ -35,9 +35,7 @@ def _mean_by_step(panel: PanelData, col: str) -> np.ndarray:
 def _png(
     col: str, real: list[np.ndarray], syn: list[np.ndarray], means: tuple[np.ndarray, np.ndarray]
 ) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # A bare Figure renders through Agg without pyplot: no global backend is switched.
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5.0, 2.6), dpi=80)
