@@ -212,12 +212,19 @@ def fine_tune(
         for _ in range(recipe.epochs):
             tot, n = 0.0, 0
             for x, mask, labels in _batches(ids, rng.permutation(len(ids)), recipe.batch_size, pad):
-                out = model(input_ids=x.to(dev), attention_mask=mask.to(dev), labels=labels.to(dev))
+                # the token cross-entropy computed here (mean over real tokens), not by passing
+                # labels to the model, whose loss lookup logs a notice on every new config
+                logits = model(input_ids=x.to(dev), attention_mask=mask.to(dev)).logits
+                loss = torch.nn.functional.cross_entropy(
+                    logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                    labels[:, 1:].reshape(-1).to(dev),
+                    ignore_index=-100,
+                )
                 opt.zero_grad(set_to_none=True)
-                out.loss.backward()
+                loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
-                tot += float(out.loss.detach()) * len(x)
+                tot += float(loss.detach()) * len(x)
                 n += len(x)
             losses.append(tot / max(n, 1))
         summary["train_loss"] = losses
