@@ -24,8 +24,8 @@ from synth_audit.cli._common import (
 __all__ = ["handle", "register"]
 
 DESCRIPTION = """\
-Search a target's privacy settings (a DP generator's epsilon, any generator parameter, k for
-anonymisation, ...) for the most utility at an accepted risk. The search file (search.toml) is a
+Search a target's privacy settings (a DP generator's epsilon, a classifier's DP-SGD noise
+multiplier, any parameter of the target) for the most utility at an accepted risk. The search file (search.toml) is a
 study file with a [target] and a [search] section instead of [[generators]].
 
 Every trial is a stored run: a killed search resumes when the same command is run again, and the
