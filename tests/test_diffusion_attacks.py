@@ -111,11 +111,10 @@ def test_more_epochs_do_not_lower_the_membership_auc(
     late = loss_attack(ck[LATE], mem, non)
     assert late.auc >= early.auc_ci[0], (early.auc_ci, late.auc)
     assert early.auc <= late.auc_ci[1], (early.auc, late.auc_ci)
-    # The checkpoint is a copy: training on did change the weights after it.
+    # The early checkpoint is the same training run, stopped after EARLY epochs.
     assert ck[EARLY].history == ck[LATE].history[:EARLY]
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_a_reference_model_equal_to_the_target_calibrates_every_score_to_zero(
     trained: dict[str, object], digits: dict[str, pd.DataFrame]
@@ -132,6 +131,7 @@ def test_a_reference_model_equal_to_the_target_calibrates_every_score_to_zero(
         run_attacks(target.model, mem, non, None, attacks=["loss_calibrated"])
 
 
+@pytest.mark.slow
 def test_the_audit_report_has_membership_memorisation_utility_and_samples(
     trained: dict[str, object], digits: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
