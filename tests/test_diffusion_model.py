@@ -158,3 +158,14 @@ def test_a_grid_is_a_png_of_the_expected_size() -> None:
     assert img.size == (4 * (8 * 3 + 1) + 1, 3 * (8 * 3 + 1) + 1)
     with pytest.raises(DataValidationError):
         grid_png(np.zeros((2, 8, 7)))
+
+
+def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error(train: pd.DataFrame) -> None:
+    from synth_audit.diffusion.model import pick_device
+
+    if torch.cuda.is_available():
+        assert pick_device("cuda") == "cuda" and pick_device("auto") == "cuda"
+        return
+    assert pick_device("auto") == "cpu"
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        DiffusionTarget(device="cuda", **{k: v for k, v in TINY.items()}).fit(train.iloc[:4])
