@@ -71,6 +71,11 @@ def candidates(spec: SearchSpec, trials: list[Trial]) -> list[Trial]:
     return (front + rest)[: s.confirm_top]
 
 
+def _name(o: Any) -> str:
+    """An objective's name: its metric, with the statistic when it is a CI bound."""
+    return str(o.metric) if o.stat == "value" else f"{o.metric}.{o.stat}"
+
+
 def _utility_index(spec: SearchSpec) -> int:
     for i, o in enumerate(spec.search.objectives):
         if o.direction == "maximize":
@@ -137,7 +142,7 @@ def confirm_and_recommend(
             "objectives": {},
         }
         for o in s.objectives:
-            name = f"{o.metric}.{o.stat}"
+            name = _name(o)
             entry["objectives"][name] = {
                 "direction": o.direction,
                 **_summary(seed_values(store, run_ids, o.metric, o.stat)),
@@ -158,7 +163,7 @@ def confirm_and_recommend(
         confirmed.append(entry)
     ui = _utility_index(spec)
     uo = s.objectives[ui]
-    uname = f"{uo.metric}.{uo.stat}"
+    uname = _name(uo)
     sign = -1.0 if uo.direction == "maximize" else 1.0
     ok = [c for c in confirmed if c["feasible"] and c["objectives"][uname]["mean"] is not None]
     if not ok:
