@@ -19,7 +19,7 @@ A study compares generators on one dataset under one evaluation::
     reference = 1000          # the attacker's sample of the population (no-box MIAs)
     seed = 42
 
-    [[generators]]
+    [[generators]]            # or [[targets]], its neutral name (stored as generators)
     name = "gaussian_copula"
     params = { enforce_rounding = true }
     grid = { default_distribution = ["norm", "beta"] }   # cartesian product over the lists
@@ -30,6 +30,7 @@ A study compares generators on one dataset under one evaluation::
     attacks = ["dcr", "domias"]
     [membership.shadow]       # optional: black-box shadow modelling (re-fits the generator)
     n_shadow = 8
+    n_challenges = 5          # training records attacked (formerly n_targets, still read)
 
 Unknown keys are refused with their location. Generator names and parameters are checked when the
 file is loaded (not hours into a study), and so are the data file, its columns and the split sizes.
