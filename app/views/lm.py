@@ -115,9 +115,10 @@ if ext:
     st.write(ext["summary"])
 
 st.subheader("The documents most exposed")
-if report.membership:
-    best = max(report.membership, key=lambda k: report.membership[k]["auc"])
-    top = report.membership[best]["top_exposed"][:10]
+membership = report.membership
+if membership:
+    best = max(membership, key=lambda k: membership[k]["auc"])
+    top = membership[best]["top_exposed"][:10]
     corpus = pd.read_csv(SAMPLE / "corpus.csv").set_index("doc_id")
     st.caption(f"Members with the highest score of the strongest attack ({best}).")
     st.dataframe(
