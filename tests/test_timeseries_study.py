@@ -138,3 +138,14 @@ def test_the_sample_study_loads_and_splits_by_person() -> None:
     assert data.unit == "entity" and data.train["nr"].nunique() == 150
     assert not set(data.train["nr"]) & set(data.control["nr"])
     assert data.holdout["nr"].nunique() == 545 - 450
+
+
+def test_frontier_may_name_the_panel_utility(tmp_path: Path) -> None:
+    # The panel utility section's names are results a panel study records, so [frontier] may
+    # name them; a lower-is-better score (discriminative) is not a frontier utility.
+    path = study(tmp_path, frontier={"utility": "timeseries_utility.indistinguishability"})
+    assert load_study(path).frontier.utility == "timeseries_utility.indistinguishability"
+    from synth_audit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"timeseries_utility\.discriminative"):
+        load_study(study(tmp_path, frontier={"utility": "timeseries_utility.discriminative"}))

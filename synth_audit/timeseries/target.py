@@ -156,6 +156,16 @@ class TimeSeriesGeneratorTarget:
 
     # ---- study runs ----------------------------------------------------------------------------
     @staticmethod
+    def result_names() -> tuple[list[str], list[str]]:
+        """(risk-like, utility) result names a panel run records beyond the study's own audit
+        sections: the panel utility section, which ``[frontier] utility`` may name."""
+        utility = [
+            f"timeseries_utility.{m}"
+            for m in ("indistinguishability", "marginals", "autocorrelation")
+        ]
+        return [], utility
+
+    @staticmethod
     def execute_run(
         st: Store, run: RunRecord, beat: Any
     ) -> tuple[dict[str, Any], list[Any], list[Any]]:
