@@ -25,7 +25,8 @@ Model files are read only in formats that cannot run code (.skops with trusted t
 .safetensors + JSON config, .onnx, stored probabilities); pickle/joblib files are refused.
 
 examples:
-  synth-audit audit-model samples/classifier/overfit.toml --out reports/overfit
+  synth-audit audit-model samples/classifier/model_audit.toml --out reports/overfit
+  synth-audit audit-model samples/lm/model_audit.toml --out reports/lm
   synth-audit audit-model samples/classifier/digits.toml --out reports/digits
 """
 
