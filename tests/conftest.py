@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,18 @@ SAMPLES = ROOT / "samples"
 
 # Tests never use more threads than CI has cores.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Streamlit's AppTest installs the app script as ``sys.modules["__main__"]`` and never puts
+    pytest's back; a process pool or Dask nanny spawned by a later test would then re-run that
+    script as its main module (``AppTest.from_function``'s temp script fails there with
+    ``NameError: __args``, a BrokenProcessPool in the executor tests)."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
