@@ -228,8 +228,13 @@ def _put(st: Store, task: FitTask, out: FitOutput) -> None:
     )
 
 
-def run_fit_task(store: Store | str, task: FitTask) -> str:
+def run_fit_task(store: Store | str, task: Any) -> str:
     """Fit ``task`` and cache its sample in ``store`` unless it is cached already; return its key.
+
+    ``task`` is a :class:`FitTask` (a generator's shadow fit) or any picklable object with
+    ``key()`` (64 hex digits, the fit cache's key) and ``run(store)`` (fit and ``put_fit`` under
+    that key), as a target kind's ``plan_fits`` returns; optional ``resources`` as
+    :attr:`FitTask.resources`.
 
     A top-level function of picklable arguments, so any executor (process pool, Dask) can run it.
     One thread inside (BLAS/OpenMP, torch, joblib sequential).
@@ -237,6 +242,11 @@ def run_fit_task(store: Store | str, task: FitTask) -> str:
     st = shared_store(store)
     key = task.key()
     if cached(st, key) is not None:
+        return key
+    if not isinstance(task, FitTask):
+        # A target kind's own fit task (``plan_fits``): it fits and caches under its key itself.
+        with single_threaded():
+            task.run(st)
         return key
     with single_threaded():
         out = fit_and_sample(task.fit)
@@ -299,7 +309,7 @@ def cached_samples(store: Store | str, *, kind: str = "tabular_generator") -> Ca
 
 
 def submit_fit_tasks(
-    executor: Executor, store: Store | str, tasks: Iterable[FitTask]
+    executor: Executor, store: Store | str, tasks: Iterable[Any]
 ) -> dict[Any, str]:
     """Submit the tasks that are not cached yet (one per key) to ``executor``.
 
@@ -307,7 +317,6 @@ def submit_fit_tasks(
     failed). On Dask, tasks declare :attr:`FitTask.resources` when the workers know them.
     """
     st = shared_store(store)
-    ex = with_resources(executor, FitTask.resources)
     futures: dict[Any, str] = {}
     seen: set[str] = set()
     for task in tasks:
@@ -315,5 +324,6 @@ def submit_fit_tasks(
         if key in seen or st.get_fit(key) is not None:
             continue
         seen.add(key)
+        ex = with_resources(executor, getattr(task, "resources", FitTask.resources))
         futures[ex.submit(run_fit_task, store, task)] = key
     return futures

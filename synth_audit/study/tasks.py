@@ -469,6 +469,15 @@ def plan_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -
 
     if run.study is None:
         return []
+    if run.target_kind not in ("tabular_generator", "release"):
+        # A target kind with its own run task plans its own fits (reference models, shadow
+        # fits of a panel or image generator): ``plan_fits(store, run, data)`` returns tasks with
+        # ``key()`` and ``run(store)`` (see :func:`synth_audit.study.fits.run_fit_task`). Kinds
+        # without it plan none (their run fits what it needs itself).
+        from synth_audit.targets.registry import target_class
+
+        planner = getattr(target_class(run.target_kind), "plan_fits", None)
+        return list(planner(store, run, data)) if callable(planner) else []
     spec = _spec_of(store, run.study)
     mem = spec.membership
     if not (mem.enabled and mem.shadow is not None):
