@@ -270,6 +270,9 @@ def check_study_data(spec: StudySpec) -> list[str]:
             check("[inference] aux_cols", spec.inference.aux_cols)
     if spec.utility.enabled and spec.utility.target is not None:
         check("[utility] target", [spec.utility.target])
+    if spec.anonymity is not None:
+        check("[anonymity] quasi_identifiers", spec.anonymity.quasi_identifiers)
+        check("[anonymity] sensitive", spec.anonymity.sensitive)
 
     from synth_audit.study.spec import frontier_problems
 

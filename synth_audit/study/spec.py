@@ -64,6 +64,7 @@ from pydantic import (
 )
 
 from synth_audit.config import (
+    AnonymityConfig,
     AuditConfig,
     DiagnosticsConfig,
     InferenceConfig,
@@ -280,6 +281,9 @@ class StudySpec(_Strict):
     diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)  # type: ignore[arg-type]
     membership: MembershipSpec = Field(default_factory=MembershipSpec)  # type: ignore[arg-type]
     frontier: FrontierSpec = Field(default_factory=FrontierSpec)  # type: ignore[arg-type]
+    anonymity: AnonymityConfig | None = Field(
+        None, description="exact k / ℓ / t of each run's release and training data (opt-in)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -334,6 +338,9 @@ class StudySpec(_Strict):
                 "inference": self.inference.model_dump(),
                 "utility": self.utility.model_dump(),
                 "diagnostics": self.diagnostics.model_dump(),
+                **(
+                    {"anonymity": self.anonymity.model_dump()} if self.anonymity is not None else {}
+                ),
             }
         )
 
@@ -345,6 +352,8 @@ class StudySpec(_Strict):
         study keeps the stored form, and the spec hash, it always had.
         """
         d = self.model_dump(mode="json")
+        if d.get("anonymity") is None:  # added later: unset, it stays out (spec hash unchanged)
+            d.pop("anonymity", None)
         for key in _NEW_DATA_KEYS:
             if d["data"].get(key) is None:
                 d["data"].pop(key, None)
@@ -462,6 +471,14 @@ def result_names(spec: StudySpec, columns: list[str]) -> tuple[list[str], list[s
             "epsilon_lb",
         ]
         risks += [f"membership.{a}.{m}" for a in attacks for m in measures]
+    if spec.anonymity is not None:
+        a = spec.anonymity
+        risks.append("anonymity.release_share_below_k")
+        for c in a.sensitive:
+            risks += [
+                f"anonymity.release_share_below_l[{c}]",
+                f"anonymity.release_t_closeness[{c}]",
+            ]
     utility: list[str] = []
     if spec.utility.enabled:
         utility = ["utility.score", *(f"utility.{m}" for m in spec.utility.metrics)]
