@@ -35,6 +35,8 @@ def study(tmp: Path, **overrides: Any) -> Path:
         "inference": {"secrets": ["educ"]},
         "utility": {"enabled": False},
         "membership": {"attacks": ["dcr"]},
+        # Utility here is the panel's own section ([utility] scores tables, and is off).
+        "frontier": {"utility": "timeseries_utility.indistinguishability"},
     }
     d.update(overrides)
     path = tmp / "study.toml"
