@@ -515,7 +515,9 @@ def frontier_problems(spec: StudySpec, columns: list[str]) -> list[str]:
             f"of {format_names(risks, limit=30) if risks else '(none: every attack is disabled)'}."
         )
     explicit = "utility" in spec.frontier.model_fields_set
-    if spec.frontier.utility not in utility and (utility or explicit):
+    # The default (utility.score) is checked only where the table metrics run: a target kind
+    # with its own utility section (time series, models) names its axis explicitly or has none.
+    if spec.frontier.utility not in utility and (explicit or spec.utility.enabled):
         known = format_names(utility) if utility else "(none: [utility] is disabled)"
         problems.append(
             f"[frontier] utility: {spec.frontier.utility!r} is not a utility result this study "
