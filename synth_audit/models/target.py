@@ -45,7 +45,13 @@ _DEFAULTS: dict[str, Any] = {
     "max_grad_norm": 1.0,
     "delta": 1e-5,
     "classes": None,
+    # PETs on the training data (synth_audit.pet.training); None: off, and then left out of
+    # get_params() so that reference-model cache keys of earlier recipes do not change
+    "anonymise_k": None,
+    "minimise_accuracy": None,
+    "quasi_identifiers": None,
 }
+_PET_KEYS = ("anonymise_k", "minimise_accuracy", "quasi_identifiers")
 
 
 def _check_params(p: Mapping[str, Any], who: str) -> dict[str, Any]:
@@ -106,6 +112,7 @@ def _check_params(p: Mapping[str, Any], who: str) -> dict[str, Any]:
             out["noise_multiplier"] = float(nm)
     if out["classes"] is not None:
         out["classes"] = list(out["classes"])
+    problems.extend(_check_pets(out))
     if problems:
         raise ConfigError(
             f"{who} has {len(problems)} problem(s):\n"
@@ -113,6 +120,53 @@ def _check_params(p: Mapping[str, Any], who: str) -> dict[str, Any]:
             + "\nFix them in the target's params."
         )
     return out
+
+
+def _check_pets(out: dict[str, Any]) -> list[str]:
+    """Problems of the PET parameters (``out`` is normalised in place)."""
+    problems: list[str] = []
+    k = out["anonymise_k"]
+    if k is not None:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            problems.append(f"'anonymise_k' must be an int >= 1 (1 or absent: off); got {k!r}")
+        else:
+            out["anonymise_k"] = int(k)
+    acc = out["minimise_accuracy"]
+    if acc is not None:
+        if isinstance(acc, bool) or not isinstance(acc, int | float) or not 0 < acc <= 1:
+            problems.append(
+                f"'minimise_accuracy' must be a number in (0, 1] or absent; got {acc!r}"
+            )
+        else:
+            out["minimise_accuracy"] = float(acc)
+    qi = out["quasi_identifiers"]
+    if qi is not None:
+        if (
+            isinstance(qi, str)
+            or not isinstance(qi, list | tuple)
+            or not qi
+            or not all(isinstance(c, str) for c in qi)
+        ):
+            problems.append(
+                f"'quasi_identifiers' must be a non-empty list of column names; got {qi!r}"
+            )
+        else:
+            out["quasi_identifiers"] = list(qi)
+            if out["label"] in qi:
+                problems.append(
+                    f"'quasi_identifiers' holds the label {out['label']!r}; only features can be "
+                    "generalised"
+                )
+    on = (isinstance(out["anonymise_k"], int) and out["anonymise_k"] > 1) or isinstance(
+        out["minimise_accuracy"], float
+    )
+    if on and out["noise_multiplier"] is not None:
+        problems.append(
+            "'noise_multiplier' (DP-SGD) cannot be combined with anonymise_k or "
+            "minimise_accuracy: the ε DP-SGD claims would not cover the data-dependent "
+            "generalisation of the training data before it. Search one PET at a time"
+        )
+    return problems
 
 
 class ClassifierTarget:
@@ -134,6 +188,12 @@ class ClassifierTarget:
     ``max_grad_norm``    DP-SGD per-example clipping norm (default 1.0)
     ``delta``            the δ at which the DP accountant reports ε (default 1e-5)
     ``classes``          the label's values, in order (default: those of the training data)
+    ``anonymise_k``      k-anonymise the members over ``quasi_identifiers`` before training
+                         (model-guided, Goldsteen et al.; 1 or absent: off); the model is still
+                         asked about the original records (:mod:`synth_audit.pet.training`)
+    ``minimise_accuracy`` data minimisation of ``quasi_identifiers`` to this accuracy of an
+                         initial model (in (0, 1]; absent: off); queries are minimised alike
+    ``quasi_identifiers`` the columns the two act on (default: every feature)
     ===================  =======================================================================
 
     Features are every column but the label: numeric ones standardised, the others one-hot
@@ -154,6 +214,7 @@ class ClassifierTarget:
         self._random_state: int | None = None
         self._source: str | None = None
         self._train_fn: Any = None  # a training function handed over in-process (refit)
+        self._pets: dict[str, Any] = {}  # what the training-data PETs did (after fit)
 
     # ---------------------------------------------------------------------------- constructors
     @classmethod
@@ -261,7 +322,7 @@ class ClassifierTarget:
         return self._backend is not None
 
     def get_params(self) -> dict[str, Any]:
-        out = dict(self._params)
+        out = {k: v for k, v in self._params.items() if not (k in _PET_KEYS and v is None)}
         if self._estimator is not None:
             out["estimator"] = self._estimator
         return out
@@ -312,6 +373,16 @@ class ClassifierTarget:
         if classes is None:
             classes = sorted({v for v in y.tolist()}, key=str)
             self._params["classes"] = list(classes)
+        from synth_audit.pet import training
+
+        if (self._train_fn is not None or self._estimator is not None) and training.active(
+            self._params
+        ):
+            raise ConfigError(
+                f"The classifier target {self.name!r} applies anonymise_k/minimise_accuracy to "
+                "recipes (model, hidden, epochs, ...) only, not to a handed-over estimator or "
+                "training function. Anonymise the data yourself (synth_audit.pet.anonymise)."
+            )
         if self._train_fn is not None:
             from synth_audit.models.backends import CallableBackend
 
@@ -327,7 +398,17 @@ class ClassifierTarget:
             self._estimator = est
             self._backend = EstimatorBackend(est, classes)
         else:
-            self._backend = fit_recipe(self._params, X, y, classes, seed)
+            self._pets = {}
+            if training.active(self._params):
+                pets = training.apply_training_pets(
+                    self._params, X, y, classes, seed, who=repr(self.name)
+                )
+                self._backend = fit_recipe(self._params, pets.features, y, classes, seed)
+                if pets.minimisation is not None:
+                    self._backend = training.MinimisedBackend(self._backend, pets.minimisation)
+                self._pets = pets.summary
+            else:
+                self._backend = fit_recipe(self._params, X, y, classes, seed)
             self._privacy = dict(getattr(self._backend, "privacy", {}) or {})
         self._random_state = seed
         return self
@@ -371,6 +452,8 @@ class ClassifierTarget:
             params["train"] = getattr(self._train_fn, "__qualname__", repr(self._train_fn))
         if self._source is not None:
             params["source"] = self._source
+        if self._pets:
+            params["pets"] = self._pets
         fp = None
         if self._backend is not None:
             chunks = list(self._backend.weight_chunks())

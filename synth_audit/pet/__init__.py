@@ -5,6 +5,8 @@
 * :mod:`synth_audit.pet.recommend`: candidates near the front, confirmed with more seeds;
 * :mod:`synth_audit.pet.anonymise`: model-guided k-anonymisation of training data (Goldsteen et al.);
 * :mod:`synth_audit.pet.minimise`: data minimisation (Goldsteen et al.; apt fails here, see there);
+* :mod:`synth_audit.pet.training`: both applied to a classifier's training data (its ``anonymise_k``,
+  ``minimise_accuracy`` and ``quasi_identifiers``), so a search can set them;
 * :mod:`synth_audit.pet.background`: a search in a background process (the app).
 """
 
