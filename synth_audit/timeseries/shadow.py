@@ -9,23 +9,60 @@ panel, fits the panel generator, and lays the release out wide again. So the sha
 training sets, challenges and features (Gower distances between whole sequences, step by step)
 are all about entities; the result's unit is ``entity``.
 
-Fits are made inline (not through the study's fit cache, which plans fits over rows).
+Fits and the fit cache. The attack is planned, fitted and attacked in three steps so that a study
+can make its fits as cached tasks on its executor (:mod:`synth_audit.study.fits`):
+
+* :func:`plan_panel_shadow_fits` lists the attack's fits, deterministically from its arguments
+  (the same entities, training sets and seeds :func:`panel_shadow_attack` uses), as
+  :class:`PanelFitTask` objects: picklable, with ``key()`` and ``run(store)``;
+* a task's fit is the panel generator fitted on the training entities' rows (the long table of the
+  training set, entity ids 0..n-1 in fit order), and its output is the sampled panel's *long*
+  table, cached under the key of its recipe (panel generator, its parameters, the column roles,
+  the number of entities sampled and the installed modelling libraries:
+  :class:`~synth_audit.study.fits.FitRecipe`), the training subset's content hash (and the
+  holdout's, for a generator that takes one) and the fit and sample seeds;
+* :func:`panel_shadow_attack` with ``samples=PanelCachedSamples(store)`` reads each fit's sample
+  from the cache (fitting and caching a missing one) and only featurises and classifies. The same
+  samples give the same result as fitting inline (``samples=None``, no store).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Any
+import hashlib
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from synth_audit._logging import get_logger
 from synth_audit.membership.result import MembershipResult
 from synth_audit.timeseries.generators import make_panel_generator
 from synth_audit.timeseries.panel import PanelData
 
-__all__ = ["WidePanelGenerator", "from_wide", "panel_shadow_attack", "to_wide"]
+if TYPE_CHECKING:
+    from synth_audit.membership.shadow import FitOutput, ShadowFit
+    from synth_audit.store import Store
+    from synth_audit.study.fits import FitRecipe
+
+__all__ = [
+    "PanelCachedSamples",
+    "PanelFitTask",
+    "WidePanelGenerator",
+    "from_wide",
+    "panel_shadow_attack",
+    "plan_panel_shadow_fits",
+    "to_wide",
+]
+
+_log = get_logger("timeseries.shadow")
+
+#: The kind recorded in the recipe of a panel generator's shadow fit.
+KIND = "timeseries_generator"
 
 
 def to_wide(panel: PanelData, max_steps: int) -> pd.DataFrame:
@@ -147,26 +184,176 @@ class WidePanelGenerator:
         return to_wide(panel, self.max_steps).reset_index(drop=True)
 
 
-def panel_shadow_attack(
-    *,
-    generator: str,
-    params: dict[str, Any],
-    reference: PanelData,
-    challenges: PanelData,
-    n_shadow: int = 8,
-    train_size: int = 50,
-    n_eval: int = 4,
-    random_state: int | None = None,
-    confidence_level: float = 0.95,
-) -> MembershipResult:
-    """Shadow modelling against each challenge entity (see the module docstring).
+def _layout(wide_gen: WidePanelGenerator) -> dict[str, Any]:
+    """The panel's column roles, part of a fit's recipe (what the generator is told of its data)."""
+    return {
+        "entity": wide_gen.entity,
+        "time": wide_gen.time,
+        "static": list(wide_gen.static),
+        "varying": list(wide_gen.varying),
+    }
 
-    ``generator``/``params`` name the panel generator (as a study does); ``reference`` is the
-    attacker's population sample of entities, ``challenges`` the entities attacked. Costs
-    ``len(challenges) × (n_shadow + n_eval)`` fits.
+
+@dataclass(frozen=True)
+class PanelFitTask:
+    """One shadow fit of a panel generator, as a study's fit cache stores it.
+
+    ``generator``/``params`` (the panel generator) fitted on the ``train`` panel (and ``holdout``)
+    with ``seed``, then ``n_samples`` entities sampled with ``sample_seed``; the output is the
+    sample's long table. Identity (:meth:`key`, as :class:`~synth_audit.study.fits.FitTask`'s):
+    the recipe, the subset hash (the training and holdout long tables, content and order) and
+    the two seeds. Picklable; :func:`synth_audit.study.fits.run_fit_task` runs it on any executor.
     """
-    from synth_audit.membership.shadow import shadow_attack
 
+    recipe: FitRecipe
+    subset: str
+    seed: int
+    sample_seed: int
+    generator: str = field(compare=False)
+    params: Mapping[str, Any] = field(compare=False, repr=False)
+    train: PanelData = field(compare=False, repr=False)
+    holdout: PanelData | None = field(compare=False, repr=False)
+    n_samples: int = field(compare=False)
+
+    #: What one fit occupies: one thread, no GPU (passed to Dask as ``resources=``).
+    resources: ClassVar[Mapping[str, int]] = {"threads": 1, "gpus": 0}
+
+    @classmethod
+    def of(cls, fit: ShadowFit) -> PanelFitTask:
+        """The task of one fit of :func:`~synth_audit.membership.shadow.plan_shadow_fits` on a
+        :class:`WidePanelGenerator` (its wide training rows become the training panel)."""
+        from synth_audit.study.fits import FitRecipe, subset_hash
+
+        wide_gen = fit.generator
+        if not isinstance(wide_gen, WidePanelGenerator):
+            raise TypeError(f"PanelFitTask.of needs a wide panel fit; got {type(wide_gen)!r}.")
+        train = wide_gen._panel(fit.train)
+        holdout = None
+        if fit.holdout is not None and len(fit.holdout):
+            holdout = wide_gen._panel(fit.holdout)
+        panel_gen = make_panel_generator(wide_gen.panel_generator, **wide_gen.params)
+        return cls(
+            recipe=FitRecipe.of(panel_gen, _layout(wide_gen), fit.n_samples, kind=KIND),
+            subset=subset_hash(train.frame, None if holdout is None else holdout.frame),
+            seed=int(fit.fit_seed),
+            sample_seed=int(fit.sample_seed),
+            generator=wide_gen.panel_generator,
+            params=dict(wide_gen.params),
+            train=train,
+            holdout=holdout,
+            n_samples=int(fit.n_samples),
+        )
+
+    def key(self) -> str:
+        """SHA-256 of the recipe's hash, the subset hash and the two seeds (64 hex digits)."""
+        from synth_audit.store import canonical_json
+
+        payload = canonical_json(
+            {
+                "recipe": self.recipe.sha256(),
+                "subset": self.subset,
+                "seed": self.seed,
+                "sample_seed": self.sample_seed,
+            }
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def fit_sample(self) -> FitOutput:
+        """Fit the panel generator and sample; the output's ``sample`` is the long table."""
+        from synth_audit.membership.shadow import FitOutput, _one_thread
+
+        with _one_thread():
+            gen = make_panel_generator(self.generator, **dict(self.params))
+            t0 = time.perf_counter()
+            gen.fit(self.train, random_state=self.seed, holdout=self.holdout)
+            t1 = time.perf_counter()
+            panel = gen.sample(self.n_samples, random_state=self.sample_seed)
+        return FitOutput(panel.frame, t1 - t0, time.perf_counter() - t1)
+
+    def put(self, store: Store, out: FitOutput) -> None:
+        """Cache ``out`` (of :meth:`fit_sample`) under :meth:`key`."""
+        from synth_audit.study.provenance import worker_id
+
+        store.put_fit(
+            self.key(),
+            recipe=self.recipe.to_dict(),
+            subset_hash=self.subset,
+            seed=self.seed,
+            sample_seed=self.sample_seed,
+            sample=out.sample,
+            worker_id=worker_id(),
+            fit_seconds=out.fit_seconds,
+            sample_seconds=out.sample_seconds,
+        )
+
+    def run(self, store: Store) -> None:
+        """Fit, sample and cache (what a study's executor runs)."""
+        self.put(store, self.fit_sample())
+
+
+class PanelCachedSamples:
+    """A ``samples`` function for :func:`panel_shadow_attack` that reads each fit's long table
+    from the store's fit cache (fitting and caching a missing one here) and lays it out wide.
+
+    Every sample is read back from the cache, so the attack gets the same data whether a fit was
+    made now or by a fit task earlier. ``hits`` and ``fitted`` count what the calls did.
+    """
+
+    def __init__(self, store: Store | str) -> None:
+        from synth_audit.store import shared_store
+
+        self.store = shared_store(store)
+        self.hits = 0
+        self.fitted = 0
+
+    def __call__(self, fits: Sequence[ShadowFit]) -> list[FitOutput]:
+        from synth_audit.membership.shadow import FitOutput
+        from synth_audit.study.fits import cached
+
+        out: list[FitOutput] = []
+        for fit in fits:
+            task = PanelFitTask.of(fit)
+            key = task.key()
+            long = cached(self.store, key)
+            made: FitOutput | None = None
+            if long is not None:
+                self.hits += 1
+            else:
+                made = task.fit_sample()
+                self.fitted += 1
+                try:
+                    task.put(self.store, made)
+                    long = self.store.read_fit(key)
+                except Exception as exc:  # a sample Parquet cannot hold: use it uncached
+                    _log.warning("fit %s could not be cached (%s); using it uncached", key, exc)
+                    long = made.sample
+            wide = _long_to_wide(long, fit.generator)
+            if made is None:
+                out.append(FitOutput(wide))
+            else:
+                out.append(FitOutput(wide, made.fit_seconds, made.sample_seconds))
+        return out
+
+
+def _long_to_wide(long: pd.DataFrame, wide_gen: WidePanelGenerator) -> pd.DataFrame:
+    """A cached sample (long table) laid out as :meth:`WidePanelGenerator.sample` lays it out."""
+    panel = PanelData(
+        long,
+        entity=wide_gen.entity,
+        time=wide_gen.time,
+        static=list(wide_gen.static),
+        varying=list(wide_gen.varying),
+        source="a cached shadow fit",
+        min_length=1,
+    )
+    return to_wide(panel, wide_gen.max_steps).reset_index(drop=True)
+
+
+def _wide_setup(
+    generator: str, params: Mapping[str, Any], reference: PanelData, challenges: PanelData
+) -> tuple[WidePanelGenerator, pd.DataFrame, pd.DataFrame]:
+    """The wide generator and the wide reference and challenge rows: one place for the plan and
+    the attack, so they cannot drift."""
     max_steps = int(max(reference.lengths().max(), challenges.lengths().max()))
     dtypes = {c: str(reference.frame[c].dtype) for c in reference.frame.columns}
     wide_gen = WidePanelGenerator(
@@ -179,14 +366,73 @@ def panel_shadow_attack(
         max_steps=max_steps,
         dtypes=dtypes,
     )
+    return (
+        wide_gen,
+        to_wide(reference, max_steps).reset_index(drop=True),
+        to_wide(challenges, max_steps),
+    )
+
+
+def plan_panel_shadow_fits(
+    *,
+    generator: str,
+    params: dict[str, Any],
+    reference: PanelData,
+    challenges: PanelData,
+    n_shadow: int = 8,
+    train_size: int = 50,
+    n_eval: int = 4,
+    random_state: int | None = None,
+) -> list[PanelFitTask]:
+    """The fits :func:`panel_shadow_attack` with these arguments makes, in its order, as fit tasks
+    (``len(challenges) × (n_shadow + n_eval)``; none is made here)."""
+    from synth_audit.membership.shadow import plan_shadow_fits
+
+    wide_gen, ref, ch = _wide_setup(generator, params, reference, challenges)
+    fits = plan_shadow_fits(
+        generator=wide_gen,
+        reference=ref,
+        challenges=ch,
+        n_shadow=n_shadow,
+        train_size=train_size,
+        n_eval=n_eval,
+        random_state=random_state,
+    )
+    return [PanelFitTask.of(f) for f in fits]
+
+
+def panel_shadow_attack(
+    *,
+    generator: str,
+    params: dict[str, Any],
+    reference: PanelData,
+    challenges: PanelData,
+    n_shadow: int = 8,
+    train_size: int = 50,
+    n_eval: int = 4,
+    random_state: int | None = None,
+    confidence_level: float = 0.95,
+    samples: PanelCachedSamples | None = None,
+) -> MembershipResult:
+    """Shadow modelling against each challenge entity (see the module docstring).
+
+    ``generator``/``params`` name the panel generator (as a study does); ``reference`` is the
+    attacker's population sample of entities, ``challenges`` the entities attacked. Costs
+    ``len(challenges) × (n_shadow + n_eval)`` fits: made here (``samples=None``), or read from a
+    fit cache by ``samples=PanelCachedSamples(store)`` (which makes and caches missing ones).
+    """
+    from synth_audit.membership.shadow import shadow_attack
+
+    wide_gen, ref, ch = _wide_setup(generator, params, reference, challenges)
     result = shadow_attack(
         generator=wide_gen,
-        reference=to_wide(reference, max_steps).reset_index(drop=True),
-        challenges=to_wide(challenges, max_steps),
+        reference=ref,
+        challenges=ch,
         n_shadow=n_shadow,
         train_size=train_size,
         n_eval=n_eval,
         random_state=random_state,
         confidence_level=confidence_level,
+        samples=samples,
     )
     return dataclasses.replace(result, unit="entity")

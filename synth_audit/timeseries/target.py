@@ -7,8 +7,12 @@ train entities, releases ``synthetic_size`` entities (default: as many as were t
 audits the release with :func:`synth_audit.timeseries.evaluate_panel_release`. The study must split
 by entity (``[data] entity`` and ``time``): a row-level split would put one person's rows on both
 sides of the membership question, so such a study is refused. ``[membership.shadow]`` runs
-:func:`synth_audit.timeseries.shadow.panel_shadow_attack` on challenge entities of the train split
-(fits made in the run, not through the fit cache).
+:func:`synth_audit.timeseries.shadow.panel_shadow_attack` on challenge entities of the train split.
+Its fits go through the study's fit cache: :meth:`TimeSeriesGeneratorTarget.plan_fits` gives the
+runner the run's shadow fits as tasks (the runner makes them on its executor before the run), and
+the run reads them from the cache, fitting and caching any that are missing (a ``synth-audit
+worker`` run has no prefit). The run's split and the attack's arguments come from one function
+(:func:`_run_split`, :func:`_shadow_args`) in both places.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from synth_audit.timeseries.panel import PanelData
 
 if TYPE_CHECKING:
     from synth_audit.store import RunRecord, Store
+    from synth_audit.study.data import StudyData
+    from synth_audit.study.spec import StudySpec
+    from synth_audit.timeseries.shadow import PanelFitTask
 
 __all__ = ["TimeSeriesGeneratorTarget"]
 
@@ -166,6 +173,29 @@ class TimeSeriesGeneratorTarget:
         return [], utility
 
     @staticmethod
+    def plan_fits(st: Store, run: RunRecord, data: StudyData | None = None) -> list[PanelFitTask]:
+        """The shadow fits of ``run`` as fit tasks (:class:`~synth_audit.timeseries.shadow.
+        PanelFitTask`), for the runner to make before the run; none without
+        ``[membership.shadow]`` (or without a reference split). ``data``: the study's data as the
+        runner loaded it (loaded here when None). The split and the attack's arguments are those
+        :meth:`execute_run` uses (:func:`_run_split`, :func:`_shadow_args`)."""
+        from synth_audit.study.data import load_study_data
+        from synth_audit.study.tasks import spec_of
+        from synth_audit.timeseries.shadow import plan_panel_shadow_fits
+
+        if run.study is None:
+            return []
+        spec = spec_of(st, run.study)
+        mem = spec.membership
+        if not (mem.enabled and mem.shadow is not None):
+            return []
+        _check_entity_split(spec, run)
+        data = load_study_data(spec) if data is None else data
+        train, parts = _run_split(spec, run, data)
+        args = _shadow_args(spec, run, train, parts)
+        return [] if args is None else plan_panel_shadow_fits(**args)
+
+    @staticmethod
     def execute_run(
         st: Store, run: RunRecord, beat: Any
     ) -> tuple[dict[str, Any], list[Any], list[Any]]:
@@ -185,7 +215,6 @@ class TimeSeriesGeneratorTarget:
         from synth_audit.study.provenance import worker_id
         from synth_audit.study.rows import report_rows
         from synth_audit.study.tasks import (
-            check_fingerprints,
             parquet_safe,
             run_seeds,
             seed_index,
@@ -193,19 +222,10 @@ class TimeSeriesGeneratorTarget:
         )
         from synth_audit.targets.registry import make_target
         from synth_audit.timeseries.audit import evaluate_panel_release
-        from synth_audit.timeseries.panel import check_disjoint
 
         assert run.study is not None
         spec = spec_of(st, run.study)
-        entity = getattr(spec.data, "entity", None)
-        time_col = getattr(spec.data, "time", None)
-        if entity is None or time_col is None:
-            raise ConfigError(
-                f"Study {run.study!r} runs the time-series generator {run.generator!r} but its "
-                "[data] table names no entity and time column: a row-level split would put one "
-                "person's rows on both sides of the membership question. Add [data] entity = "
-                '"<id column>" and time = "<time column>" to the study file.'
-            )
+        _check_entity_split(spec, run)
         seeds = run_seeds(run.seed)
         timings: dict[str, float] = {}
 
@@ -220,17 +240,7 @@ class TimeSeriesGeneratorTarget:
 
         end = step("data", 0.01)
         data = load_study_data(spec)
-        check_fingerprints(run, data)
-        src = f"study {run.study!r}"
-        train = PanelData(
-            data.train, entity=entity, time=time_col, source=f"{src}: train", sort=True
-        )
-        parts = {
-            name: train.like(getattr(data, name), source=f"{src}: {name}", sort=True)
-            for name in ("control", "reference", "holdout")
-            if len(getattr(data, name))
-        }
-        check_disjoint({"train": train, **parts})
+        train, parts = _run_split(spec, run, data)
         end()
 
         end = step("fit", 0.05)
@@ -273,30 +283,17 @@ class TimeSeriesGeneratorTarget:
         end()
 
         membership = {k: MembershipResult.from_dict(v) for k, v in report.membership.items()}
-        sh = mem.shadow if mem.enabled else None
-        if sh is not None and "reference" in parts:
-            import numpy as np
-
-            from synth_audit.timeseries.shadow import panel_shadow_attack
+        shadow_args = _shadow_args(spec, run, train, parts)
+        cache = None
+        if shadow_args is not None:
+            from synth_audit.timeseries.shadow import PanelCachedSamples, panel_shadow_attack
 
             end = step("shadow", 0.9)
-            n_ch = int(getattr(sh, "n_challenges", None) or sh.n_targets)
-            pick, attack_seed = (
-                int(c.generate_state(1)[0])
-                for c in np.random.SeedSequence(seeds["shadow"]).spawn(2)
-            )
-            chosen = np.sort(np.random.default_rng(pick).permutation(len(train))[:n_ch])
-            # Fits are made here, entity by entity (the study's fit cache plans fits over rows).
+            # Fits from the study's fit cache (made by the runner's fit tasks before the run);
+            # missing ones are made here and cached.
+            cache = PanelCachedSamples(st)
             membership["shadow"] = panel_shadow_attack(
-                generator=run.generator,
-                params=dict(run.params),
-                reference=parts["reference"],
-                challenges=train.take(chosen),
-                n_shadow=sh.n_shadow,
-                train_size=min(sh.resolved_train_size(spec.split), len(parts["reference"]) // 2),
-                n_eval=sh.n_eval,
-                random_state=attack_seed,
-                confidence_level=spec.confidence_level,
+                **shadow_args, confidence_level=spec.confidence_level, samples=cache
             )
             report = dataclasses.replace(
                 report,
@@ -350,8 +347,79 @@ class TimeSeriesGeneratorTarget:
         }
         if membership:
             summary["membership_auc"] = {k: v.auc for k, v in membership.items()}
+        if cache is not None:
+            # Shadow fits read from the fit cache, and made by the run itself.
+            summary["shadow_cache_hits"] = cache.hits
+            summary["shadow_fitted"] = cache.fitted
         if beat.lost:
             from synth_audit.errors import StoreError
 
             raise StoreError(f"The run lost its claim while executing: {beat.lost}")
         return summary, rows, arts
+
+
+def _check_entity_split(spec: StudySpec, run: RunRecord) -> None:
+    if getattr(spec.data, "entity", None) is None or getattr(spec.data, "time", None) is None:
+        raise ConfigError(
+            f"Study {run.study!r} runs the time-series generator {run.generator!r} but its "
+            "[data] table names no entity and time column: a row-level split would put one "
+            "person's rows on both sides of the membership question. Add [data] entity = "
+            '"<id column>" and time = "<time column>" to the study file.'
+        )
+
+
+def _run_split(
+    spec: StudySpec, run: RunRecord, data: StudyData
+) -> tuple[PanelData, dict[str, PanelData]]:
+    """The run's train panel and its other parts (control, reference, holdout when not empty),
+    checked against the fingerprints recorded with the run and for disjoint entities. The one
+    split both :meth:`~TimeSeriesGeneratorTarget.execute_run` and
+    :meth:`~TimeSeriesGeneratorTarget.plan_fits` use."""
+    from synth_audit.study.tasks import check_fingerprints
+    from synth_audit.timeseries.panel import check_disjoint
+
+    _check_entity_split(spec, run)
+    entity, time_col = spec.data.entity, spec.data.time
+    assert entity is not None and time_col is not None
+    check_fingerprints(run, data)
+    src = f"study {run.study!r}"
+    train = PanelData(data.train, entity=entity, time=time_col, source=f"{src}: train", sort=True)
+    parts = {
+        name: train.like(getattr(data, name), source=f"{src}: {name}", sort=True)
+        for name in ("control", "reference", "holdout")
+        if len(getattr(data, name))
+    }
+    check_disjoint({"train": train, **parts})
+    return train, parts
+
+
+def _shadow_args(
+    spec: StudySpec, run: RunRecord, train: PanelData, parts: dict[str, PanelData]
+) -> dict[str, Any] | None:
+    """The arguments of the run's panel shadow attack and of its fit plan (None: no attack, as
+    without ``[membership.shadow]`` or a reference split). Challenge entities and the attack's
+    seed come from the run's ``shadow`` seed."""
+    import numpy as np
+
+    from synth_audit.study.tasks import run_seeds
+
+    mem = spec.membership
+    sh = mem.shadow if mem.enabled else None
+    if sh is None or "reference" not in parts:
+        return None
+    n_ch = int(getattr(sh, "n_challenges", None) or sh.n_targets)
+    pick, attack_seed = (
+        int(c.generate_state(1)[0])
+        for c in np.random.SeedSequence(run_seeds(run.seed)["shadow"]).spawn(2)
+    )
+    chosen = np.sort(np.random.default_rng(pick).permutation(len(train))[:n_ch])
+    return {
+        "generator": run.generator,
+        "params": dict(run.params),
+        "reference": parts["reference"],
+        "challenges": train.take(chosen),
+        "n_shadow": sh.n_shadow,
+        "train_size": min(sh.resolved_train_size(spec.split), len(parts["reference"]) // 2),
+        "n_eval": sh.n_eval,
+        "random_state": attack_seed,
+    }
