@@ -24,6 +24,14 @@ the challenge images; capability ``refit``):
            the offline one-reference-model case of LiRA). Images that are simply easy to denoise
            score low under both models and no longer pass for members.
 
+With **shadow models** (``n_shadow`` models of the target's recipe trained on halves of the
+challenge images and the attacker's reference images; capability ``refit``; :mod:`.shadow`):
+
+``shadow``  LiRA on the denoising loss (Carlini et al. 2022; for diffusion models Matsumoto et al.
+           2023 and Carlini et al. 2023, §5): per image, Gaussians of −log(loss) under the shadow
+           models that trained on it (IN) and those that did not (OUT); the target's value is
+           scored by their log likelihood ratio (online) or the one-sided OUT test (offline).
+
 On a tiny model that memorises a handful of images, PIA's and SecMI's orientation can flip (members
 score *lower*; ``benchmarks/diffusion.py``: 32 images, 200 epochs); such a result carries the
 ``auc_below_half`` warning instead of passing for "no leak", and the loss attack still measures it.
@@ -38,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,10 +54,14 @@ from synth_audit.diffusion.model import DiffusionModel, ImageData
 from synth_audit.errors import ConfigError
 from synth_audit.membership import MembershipResult
 
+if TYPE_CHECKING:
+    from synth_audit.diffusion.shadow import ShadowLosses
+
 __all__ = [
     "ATTACKS",
     "KNOWN_ATTACKS",
     "REFERENCE_ATTACKS",
+    "SHADOW_ATTACKS",
     "calibrated_loss_attack",
     "loss_attack",
     "pia_attack",
@@ -61,7 +73,9 @@ __all__ = [
 ATTACKS = ("loss", "pia", "secmi")
 #: Attacks that need a reference model (not run by default).
 REFERENCE_ATTACKS = ("loss_calibrated",)
-KNOWN_ATTACKS = ATTACKS + REFERENCE_ATTACKS
+#: Attacks that need shadow models (:mod:`.shadow`; not run by default).
+SHADOW_ATTACKS = ("shadow",)
+KNOWN_ATTACKS = ATTACKS + REFERENCE_ATTACKS + SHADOW_ATTACKS
 
 
 def _fraction_timesteps(model: DiffusionModel, fractions: Sequence[float]) -> list[int]:
@@ -308,10 +322,12 @@ def run_attacks(
     record_ids: Sequence[Any] | None = None,
     options: dict[str, dict[str, Any]] | None = None,
     reference_model: DiffusionModel | None = None,
+    shadow: ShadowLosses | None = None,
 ) -> dict[str, MembershipResult]:
     """The named attacks, each with the reference baseline beside it when reference images exist.
 
-    ``loss_calibrated`` needs ``reference_model``."""
+    ``loss_calibrated`` needs ``reference_model``; ``shadow`` the shadow models' losses on
+    ``members`` then ``nonmembers`` (:func:`synth_audit.diffusion.shadow.shadow_losses`)."""
     unknown = sorted(set(attacks) - set(KNOWN_ATTACKS))
     if unknown:
         raise ConfigError(
@@ -327,6 +343,17 @@ def run_attacks(
             )
         funcs["loss_calibrated"] = calibrated_loss_attack
         options.setdefault("loss_calibrated", {})["reference_model"] = reference_model
+    if "shadow" in attacks:
+        if shadow is None:
+            raise ConfigError(
+                "The attack 'shadow' needs the shadow models' losses on the challenge images "
+                "(synth_audit.diffusion.shadow.plan_shadow and shadow_losses); give shadow, or "
+                "drop the attack."
+            )
+        from synth_audit.diffusion.shadow import shadow_attack
+
+        funcs["shadow"] = shadow_attack
+        options.setdefault("shadow", {})["shadow"] = shadow
     base = None
     if reference is not None and len(reference):
         base = reference_baseline(

@@ -6,7 +6,9 @@ and ``noise_prediction`` (ε_θ(x_t, t)). :func:`audit_diffusion` runs the gray-
 attacks (:mod:`.attacks`), the memorisation test (:mod:`.memorisation`) and image utility
 (:mod:`.utility`) and returns one :class:`~synth_audit.report.model.AuditReport` with
 ``membership``, ``target`` and the sections ``memorisation``, ``image_utility`` and ``samples``.
-:meth:`DiffusionTarget.execute_run` is a study run of kind ``diffusion``.
+:meth:`DiffusionTarget.execute_run` is a study run of kind ``diffusion``; with the attack
+``shadow`` in ``attacks`` (:mod:`.shadow`), :meth:`DiffusionTarget.plan_fits` gives the runner its
+shadow fits as fit tasks, and the run reads them from the fit cache.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ from synth_audit.diffusion.model import (
     image_data,
     load_model,
 )
+from synth_audit.diffusion.shadow import (
+    ShadowLosses,
+    ShadowPlan,
+    check_shadow_settings,
+    plan_shadow,
+    shadow_losses,
+)
 from synth_audit.diffusion.utility import image_utility
 from synth_audit.errors import ConfigError, NotFittedError, format_names
 from synth_audit.results import AuditWarning
@@ -38,11 +47,19 @@ from synth_audit.seeding import check_seed, named_seeds
 from synth_audit.targets.base import Capability, TargetInfo, content_fingerprint
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import torch
 
     from synth_audit.report.model import AuditReport
 
-__all__ = ["AUDIT_DEFAULTS", "DiffusionTarget", "audit_diffusion", "execute_diffusion_run"]
+__all__ = [
+    "AUDIT_DEFAULTS",
+    "DiffusionTarget",
+    "audit_diffusion",
+    "execute_diffusion_run",
+    "shadow_plan",
+]
 
 _log = get_logger(__name__)
 
@@ -51,16 +68,24 @@ AUDIT_DEFAULTS: dict[str, Any] = {
     "attacks": list(ATTACKS),
     "n_generated": 256,
     "calibration_quantile": 0.01,
+    "n_shadow": 4,
+    "shadow_mode": "auto",
 }
+
+#: Child seeds of an audit's ``random_state``, by step (a name added at the end leaves the
+#: others unchanged).
+AUDIT_SEEDS = ("attacks", "generate", "memorisation", "utility", "reference", "shadow")
 
 
 class DiffusionTarget:
     """A diffusion model the engine trains itself (see the module docstring).
 
     Parameters: every field of :class:`~synth_audit.diffusion.model.DiffusionConfig` (model,
-    training, sampling) and the audit settings ``attacks`` (of "loss", "pia", "secmi"),
-    ``n_generated`` (images generated for memorisation and utility) and ``calibration_quantile``
-    (of the extraction threshold).
+    training, sampling) and the audit settings ``attacks`` (of "loss", "pia", "secmi"; also
+    "loss_calibrated" with a reference model and "shadow" with shadow models),
+    ``n_generated`` (images generated for memorisation and utility), ``calibration_quantile``
+    (of the extraction threshold), ``n_shadow`` (shadow models of the attack "shadow", an even
+    number) and ``shadow_mode`` ("auto", "online" or "offline"; see :mod:`.shadow`).
     """
 
     kind: ClassVar[str] = "diffusion"
@@ -151,11 +176,16 @@ class DiffusionTarget:
                 f"The 'calibration_quantile' parameter of the diffusion target {self.name!r} "
                 f"must be in (0, 1). Got {q!r}."
             )
+        check_shadow_settings(
+            merged["n_shadow"], merged["shadow_mode"], who=f"the diffusion target {self.name!r}"
+        )
         self._params = {
             **cfg.to_dict(),
             "attacks": list(attacks),
             "n_generated": n_gen,
             "calibration_quantile": float(q),
+            "n_shadow": merged["n_shadow"],
+            "shadow_mode": merged["shadow_mode"],
         }
         self.model = None
         self._fingerprint = None
@@ -263,10 +293,66 @@ class DiffusionTarget:
         """A study run of kind ``diffusion`` (see :func:`execute_diffusion_run`)."""
         return execute_diffusion_run(store, run, beat)
 
+    @staticmethod
+    def plan_fits(store: Any, run: Any, data: Any = None) -> list[Any]:
+        """The shadow fits of a study run whose ``attacks`` include "shadow" (none otherwise):
+        the tasks the runner submits before the run, with the keys the run then looks up."""
+        from synth_audit.study.tasks import run_seeds
+
+        if run.study is None:
+            return []
+        _spec, data, target = _run_setup(store, run, data, check=False)
+        if "shadow" not in target.audit["attacks"]:
+            return []
+        plan = shadow_plan(
+            target,
+            data.train,
+            data.control,
+            data.reference,
+            random_state=run_seeds(run.seed)["audit"],
+        )
+        return list(plan.tasks)
+
 
 # --------------------------------------------------------------------------------------------------
 # The audit
 # --------------------------------------------------------------------------------------------------
+
+
+def shadow_plan(
+    target: DiffusionTarget,
+    members: pd.DataFrame,
+    nonmembers: pd.DataFrame,
+    reference: pd.DataFrame | None = None,
+    *,
+    random_state: int = 0,
+) -> ShadowPlan:
+    """The shadow fits :func:`audit_diffusion` (same arguments) makes for the attack "shadow":
+    ``n_shadow`` models of the target's recipe on halves of ``members`` + ``nonmembers`` (the
+    challenge images) filled with ``reference`` images to the target's training size
+    (:func:`~synth_audit.diffusion.shadow.plan_shadow`). Needs no fitted target."""
+    import dataclasses
+
+    seeds = named_seeds(check_seed(random_state, "shadow_plan"), AUDIT_SEEDS)
+    mem = target.images(members, what="the members (training images)")
+    if target.model is not None:
+        cfg, num_classes = target.model.config, target.model.num_classes
+    else:
+        cfg = target.config
+        num_classes = None
+        if cfg.label_column is not None and mem.labels is not None:
+            num_classes = cfg.num_classes or int(mem.labels.max()) + 1
+    return plan_shadow(
+        dataclasses.replace(cfg, num_classes=num_classes),
+        pd.concat([members, nonmembers], ignore_index=True),
+        reference,
+        train_size=len(members),
+        columns=mem.columns,
+        n_shadow=int(target.audit["n_shadow"]),
+        mode=str(target.audit["shadow_mode"]),
+        seed=seeds["shadow"],
+        loss_seed=seeds["attacks"],
+    )
 
 
 def audit_diffusion(
@@ -280,6 +366,8 @@ def audit_diffusion(
     random_state: int = 0,
     confidence_level: float = 0.95,
     progress: Callable[[str, float], None] | None = None,
+    store: Any = None,
+    executor: Executor | None = None,
 ) -> AuditReport:
     """Audit a fitted diffusion target trained on ``members`` (one report, module docstring).
 
@@ -288,6 +376,10 @@ def audit_diffusion(
     the attacker's own images (the attacks' baseline). ``utility_train``: labelled real images the
     utility classifier is trained on (default: ``reference``; without labels, no utility section).
     ``generated``: the model's release to test (default: ``n_generated`` images drawn here).
+
+    With the attack "shadow", the shadow models (:func:`shadow_plan`) are read from ``store``'s fit
+    cache when given and there, and the others fitted here, inline or on ``executor``, and cached
+    in ``store``; ``inputs["shadow_models"]`` of the report says how many were read and fitted.
     """
     from synth_audit import __version__
     from synth_audit.report.model import AuditReport
@@ -296,7 +388,7 @@ def audit_diffusion(
 
     model = target._fitted("audit")
     seed = check_seed(random_state, "audit_diffusion")
-    seeds = named_seeds(seed, ["attacks", "generate", "memorisation", "utility", "reference"])
+    seeds = named_seeds(seed, AUDIT_SEEDS)
     say = progress or (lambda step, frac: None)
     timings: dict[str, float] = {}
     warnings: list[AuditWarning] = []
@@ -335,6 +427,19 @@ def audit_diffusion(
         reference_model = DiffusionModel.train(ref, ref_config, random_state=seeds["reference"])
         timings["reference_model"] = round(time.perf_counter() - t, 3)
 
+    shadow: ShadowLosses | None = None
+    if "shadow" in audit["attacks"]:
+        t = time.perf_counter()
+        say("shadow models", 0.03)
+        plan = shadow_plan(target, members, nonmembers, reference, random_state=seed)
+        shadow = shadow_losses(
+            plan,
+            store=store,
+            executor=executor,
+            progress=lambda step, done, total: say(f"{step} {done}/{total}", 0.03),
+        )
+        timings["shadow_models"] = round(time.perf_counter() - t, 3)
+
     t = time.perf_counter()
     say("membership attacks", 0.05)
     ids = [f"member:{i}" for i in members.index] + [f"nonmember:{i}" for i in nonmembers.index]
@@ -349,6 +454,7 @@ def audit_diffusion(
         confidence_level=confidence_level,
         record_ids=ids,
         reference_model=reference_model,
+        shadow=shadow,
     )
     timings["membership"] = round(time.perf_counter() - t, 3)
 
@@ -425,6 +531,18 @@ def audit_diffusion(
             "members": {"n_rows": len(members), "n_columns": members.shape[1]},
             "nonmembers": {"n_rows": len(nonmembers), "n_columns": nonmembers.shape[1]},
             "reference": {"n_rows": 0 if reference is None else len(reference)},
+            **(
+                {}
+                if shadow is None
+                else {
+                    "shadow_models": {
+                        "n_shadow": len(shadow.plan.tasks),
+                        "cached": shadow.hits,
+                        "fitted": shadow.fitted,
+                        "train_size": shadow.plan.train_size,
+                    }
+                }
+            ),
         },
         schema=Schema(columns=()),
         attacks={},
@@ -447,26 +565,14 @@ def execute_diffusion_run(store: Any, run: Any, beat: Any) -> Any:
     from synth_audit import __version__
     from synth_audit.frontier import run_risk
     from synth_audit.membership import MembershipResult
-    from synth_audit.study.data import load_study_data
     from synth_audit.study.rows import membership_rows, section_rows
-    from synth_audit.study.tasks import check_fingerprints, run_seeds, seed_index, spec_of
-    from synth_audit.targets.registry import make_target
+    from synth_audit.study.tasks import run_seeds, seed_index
 
     assert run.study is not None
-    spec = spec_of(store, run.study)
     seeds = run_seeds(run.seed)
     timings: dict[str, float] = {}
     beat.update(0.01, "data")
-    data = load_study_data(spec)
-    check_fingerprints(run, data)
-    target = make_target(run.target_kind, run.generator, run.params)
-    label = target.config.label_column
-    if target.config.num_classes is None and label is not None and label in data.train.columns:
-        # Every split's classes: a small training set may lack a class the others hold.
-        parts = [data.train, data.control, data.reference, data.holdout]
-        top = max(float(pd.to_numeric(p[label], errors="coerce").max()) for p in parts if len(p))
-        if np.isfinite(top) and top >= 0:  # bad labels are reported by image_data, by column
-            target.set_params(num_classes=int(top) + 1)
+    spec, data, target = _run_setup(store, run, None, check=True)
 
     t = time.perf_counter()
     n_epochs = target.config.epochs
@@ -496,6 +602,7 @@ def execute_diffusion_run(store: Any, run: Any, beat: Any) -> Any:
         random_state=seeds["audit"],
         confidence_level=spec.confidence_level,
         progress=prog,
+        store=store,
     )
     timings["audit"] = round(time.perf_counter() - t, 3)
     report = dataclasses.replace(report, study=run.study, run_id=run.id)
@@ -527,8 +634,33 @@ def execute_diffusion_run(store: Any, run: Any, beat: Any) -> Any:
         "timings_s": {**timings, **dict(report.timings_s)},
         "membership_auc": {k: v.auc for k, v in results.items()},
     }
+    if "shadow_models" in report.inputs:
+        summary["shadow_fits"] = dict(report.inputs["shadow_models"])
     if beat.lost:
         from synth_audit.errors import StoreError
 
         raise StoreError(f"The run lost its claim while executing: {beat.lost}")
     return summary, rows, arts
+
+
+def _run_setup(store: Any, run: Any, data: Any, *, check: bool) -> tuple[Any, Any, DiffusionTarget]:
+    """A run's spec, data (loaded unless given) and unfitted target, with ``num_classes`` set from
+    every split (what the run trains and what :meth:`DiffusionTarget.plan_fits` plans with)."""
+    from synth_audit.study.data import load_study_data
+    from synth_audit.study.tasks import check_fingerprints, spec_of
+    from synth_audit.targets.registry import make_target
+
+    spec = spec_of(store, run.study)
+    data = load_study_data(spec) if data is None else data
+    if check:
+        check_fingerprints(run, data)
+    target = make_target(run.target_kind, run.generator, run.params)
+    assert isinstance(target, DiffusionTarget)
+    label = target.config.label_column
+    if target.config.num_classes is None and label is not None and label in data.train.columns:
+        # Every split's classes: a small training set may lack a class the others hold.
+        parts = [data.train, data.control, data.reference, data.holdout]
+        top = max(float(pd.to_numeric(p[label], errors="coerce").max()) for p in parts if len(p))
+        if np.isfinite(top) and top >= 0:  # bad labels are reported by image_data, by column
+            target.set_params(num_classes=int(top) + 1)
+    return spec, data, target
