@@ -90,21 +90,13 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _content_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of the rows' content in order (as the fit cache's subset hashes)."""
-    h = hashlib.sha256()
-    h.update("\x1f".join(map(str, frame.columns)).encode("utf-8"))
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return _sha(_json({"train": h.hexdigest(), "n_train": len(frame)}))
-
-
 def loss_timesteps(config: DiffusionConfig) -> list[int]:
     """The loss attack's timesteps for ``config``'s schedule (:data:`LOSS_FRACTIONS`)."""
     T = config.num_train_timesteps
     return sorted({min(T - 1, max(0, round(f * T))) for f in LOSS_FRACTIONS})
 
 
-def check_shadow_settings(n_shadow: Any, mode: Any, *, who: str = "The shadow attack") -> None:
+def check_shadow_settings(n_shadow: Any, mode: Any, *, who: str = "the shadow attack") -> None:
     """``n_shadow`` an even int >= 2, ``mode`` one of :data:`SHADOW_MODES` (ConfigError)."""
     if isinstance(n_shadow, bool) or not isinstance(n_shadow, int) or n_shadow < 2 or n_shadow % 2:
         raise ConfigError(
@@ -234,11 +226,8 @@ class ShadowFitTask:
 
 
 def _fit_task(task: ShadowFitTask) -> tuple[pd.DataFrame, float]:
-    """Top-level (picklable) job for an executor."""
-    from synth_audit.executors import single_threaded
-
-    with single_threaded():
-        return task.fit()
+    """Top-level (picklable) job for an executor (whose workers set their own thread limits)."""
+    return task.fit()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -286,7 +275,7 @@ def plan_shadow(
     training seeds; ``loss_seed`` is the loss attack's noise seed.
     """
     from synth_audit.seeding import spawn_seeds
-    from synth_audit.study.fits import library_versions
+    from synth_audit.study.fits import library_versions, subset_hash
 
     check_shadow_settings(n_shadow, mode)
     n_c = len(challenge)
@@ -308,7 +297,7 @@ def plan_shadow(
     timesteps = tuple(loss_timesteps(config))
     config_json = _json(config.to_dict())
     versions_json = _json(library_versions("diffusers"))
-    chal_hash = _content_hash(chal)
+    chal_hash = subset_hash(chal)
     in_mask = np.zeros((n_shadow, n_c), dtype=bool)
     tasks: list[ShadowFitTask] = []
     sizes: list[int] = []
@@ -328,7 +317,7 @@ def plan_shadow(
                 ShadowFitTask(
                     config_json=config_json,
                     columns=tuple(columns),
-                    subset=_content_hash(train),
+                    subset=subset_hash(train),
                     challenge_hash=chal_hash,
                     n_challenge=n_c,
                     seed=int(fit_seeds[r]),
