@@ -4,6 +4,7 @@
   ``diffusers``; seeded DDPM/DDIM sampling; safetensors weights only);
 * :mod:`.target`: :class:`DiffusionTarget` (kind ``diffusion``) and :func:`audit_diffusion`;
 * :mod:`.attacks`: denoising loss, PIA and SecMI, each a ``MembershipResult`` (unit "image");
+* :mod:`.shadow`: shadow modelling (LiRA on the denoising loss) with cached shadow fits;
 * :mod:`.memorisation`: extraction rate (Carlini et al. 2023) calibrated on held-out images;
 * :mod:`.utility`: class accuracy, precision/recall and a Fréchet distance in the features of a
   classifier trained here;
