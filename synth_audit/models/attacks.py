@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,13 @@ __all__ = [
     "MembershipOutcome",
     "MembershipSettings",
     "OutputCache",
+    "ReferenceFitTask",
+    "ReferencePlan",
     "StoreCache",
+    "plan_reference_fits",
+    "plan_reference_models",
+    "reference_fit_tasks",
+    "reference_key",
     "run_membership",
 ]
 
@@ -147,7 +153,13 @@ class OutputCache(Protocol):
     def get(self, key: str) -> pd.DataFrame | None: ...
 
     def put(
-        self, key: str, frame: pd.DataFrame, *, recipe: Mapping[str, Any], seed: int
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        *,
+        recipe: Mapping[str, Any],
+        seed: int,
+        fit_seconds: float | None = None,
     ) -> None: ...
 
 
@@ -167,7 +179,15 @@ class DirCache:
             _log.warning("damaged reference cache file %s; refitting", f)
             return None
 
-    def put(self, key: str, frame: pd.DataFrame, *, recipe: Mapping[str, Any], seed: int) -> None:
+    def put(
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        *,
+        recipe: Mapping[str, Any],
+        seed: int,
+        fit_seconds: float | None = None,
+    ) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         tmp = self.path / f".{key}.tmp.parquet"
         frame.to_parquet(tmp, index=False)
@@ -188,7 +208,17 @@ class StoreCache:
         except Exception:
             return None
 
-    def put(self, key: str, frame: pd.DataFrame, *, recipe: Mapping[str, Any], seed: int) -> None:
+    def put(
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        *,
+        recipe: Mapping[str, Any],
+        seed: int,
+        fit_seconds: float | None = None,
+    ) -> None:
+        from synth_audit.study.provenance import worker_id
+
         self.store.put_fit(
             key,
             recipe=dict(recipe),
@@ -196,6 +226,8 @@ class StoreCache:
             seed=int(seed),
             sample_seed=0,
             sample=frame,
+            worker_id=worker_id(),
+            fit_seconds=fit_seconds,
         )
 
 
@@ -212,7 +244,23 @@ def _recipe(target: Any) -> dict[str, Any]:
         else:
             params[k] = v
     info = target.info()
-    return {"kind": target.kind, "name": info.name, "params": params, "info": dict(info.params)}
+    # "pets" is what the target's own fit did to its data (counts, accuracies), not its recipe:
+    # the reference models apply the PETs to their own subsets, and a plan made before the target
+    # is fitted (a study's fit tasks) must give the same keys
+    described = {k: v for k, v in info.params.items() if k != "pets"}
+    return {"kind": target.kind, "name": info.name, "params": params, "info": described}
+
+
+def reference_key(recipe: Mapping[str, Any], subset_hash: str, seed: int, eval_hash: str) -> str:
+    """The cache key of one reference model's outputs: SHA-256 of the recipe (:func:`_recipe`),
+    the training subset's row hash, the fit seed and the evaluated records' row hash."""
+    return hashlib.sha256(
+        json.dumps(
+            {"recipe": recipe, "subset": subset_hash, "seed": seed, "eval": eval_hash},
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,6 +312,63 @@ def _plan_subsets(
     return subsets
 
 
+@dataclass(frozen=True, eq=False)
+class ReferenceFit:
+    """One planned reference model: the rows it trains on (``train``, in fit order; ``subset``
+    their indices into [challenge records..., reference pool...]), its fit ``seed``, the row hash
+    of ``train`` and its cache ``key`` (:func:`reference_key`)."""
+
+    subset: np.ndarray
+    train: pd.DataFrame
+    seed: int
+    subset_hash: str
+    key: str
+
+
+@dataclass(frozen=True, eq=False)
+class ReferencePlan:
+    """Every reference model of one audit (:func:`plan_reference_models`): the ``recipe``
+    (:func:`_recipe`), the evaluated records (``evaluate``: the challenge records, then RMIA's
+    population ``z``) with their class indices ``y_eval``, and the ``fits``."""
+
+    recipe: dict[str, Any]
+    evaluate: pd.DataFrame
+    y_eval: np.ndarray
+    n_challenge: int
+    fits: list[ReferenceFit]
+
+    def stored_recipe(self, fit: ReferenceFit) -> dict[str, Any]:
+        """What a cache records as the fit's recipe: :attr:`recipe` with the subset hash."""
+        return {**self.recipe, "subset": fit.subset_hash}
+
+
+def plan_reference_models(
+    target: Any,
+    challenge: pd.DataFrame,
+    pool: pd.DataFrame,
+    population: pd.DataFrame,
+    y_eval: np.ndarray,
+    *,
+    settings: MembershipSettings,
+    seed: int,
+) -> ReferencePlan:
+    """The reference models :func:`fit_reference_models` uses (same subsets, seeds and keys)."""
+    n = len(challenge)
+    everything = pd.concat([challenge, pool], ignore_index=True)
+    evaluate = pd.concat([challenge, population], ignore_index=True)
+    subsets = _plan_subsets(n, len(pool), settings.n_reference, settings.reference_mode, seed)
+    seeds = spawn_seeds(seed, len(subsets))
+    recipe = _recipe(target)
+    eval_hash = _row_hash(evaluate)
+    fits = []
+    for idx, s in zip(subsets, seeds, strict=True):
+        train = everything.iloc[idx]
+        subset_hash = _row_hash(train)
+        key = reference_key(recipe, subset_hash, s, eval_hash)
+        fits.append(ReferenceFit(idx, train, s, subset_hash, key))
+    return ReferencePlan(recipe, evaluate, np.asarray(y_eval), n, fits)
+
+
 def fit_reference_models(
     target: Any,
     challenge: pd.DataFrame,
@@ -278,31 +383,18 @@ def fit_reference_models(
     progress: Progress | None = None,
 ) -> ReferenceOutputs:
     """Train (or read from ``cache``) the reference models and collect their outputs."""
-    n = len(challenge)
-    everything = pd.concat([challenge, pool], ignore_index=True)
-    evaluate = pd.concat([challenge, population], ignore_index=True)
-    subsets = _plan_subsets(n, len(pool), settings.n_reference, settings.reference_mode, seed)
-    seeds = spawn_seeds(seed, len(subsets))
-    recipe = _recipe(target)
-    eval_hash = _row_hash(evaluate)
-    in_mask = np.zeros((len(subsets), n), dtype=bool)
-    results: list[pd.DataFrame | None] = [None] * len(subsets)
-    keys: list[str] = []
+    plan = plan_reference_models(
+        target, challenge, pool, population, y_eval, settings=settings, seed=seed
+    )
+    n = plan.n_challenge
+    evaluate = plan.evaluate
+    in_mask = np.zeros((len(plan.fits), n), dtype=bool)
+    results: list[pd.DataFrame | None] = [None] * len(plan.fits)
     pending: list[int] = []
     hits = 0
-    for r, idx in enumerate(subsets):
-        in_mask[r, idx[idx < n]] = True
-        train = everything.iloc[idx]
-        subset_hash = _row_hash(train)
-        key = hashlib.sha256(
-            json.dumps(
-                {"recipe": recipe, "subset": subset_hash, "seed": seeds[r], "eval": eval_hash},
-                sort_keys=True,
-                default=str,
-            ).encode()
-        ).hexdigest()
-        keys.append(key)
-        got = cache.get(key) if cache is not None else None
+    for r, f in enumerate(plan.fits):
+        in_mask[r, f.subset[f.subset < n]] = True
+        got = cache.get(f.key) if cache is not None else None
         if got is not None and len(got) == len(evaluate):
             results[r] = got
             hits += 1
@@ -310,7 +402,7 @@ def fit_reference_models(
             pending.append(r)
     times: list[float] = []
     done = hits
-    total = len(subsets)
+    total = len(plan.fits)
     if progress is not None:
         progress("reference models", done, total)
 
@@ -319,26 +411,26 @@ def fit_reference_models(
         results[r] = frame
         times.append(secs)
         if cache is not None:
-            cache.put(
-                keys[r],
-                frame,
-                recipe={**recipe, "subset": _row_hash(everything.iloc[subsets[r]])},
-                seed=seeds[r],
-            )
+            f = plan.fits[r]
+            cache.put(f.key, frame, recipe=plan.stored_recipe(f), seed=f.seed, fit_seconds=secs)
         done += 1
         if progress is not None:
             progress("reference models", done, total)
 
     if executor is None:
         for r in pending:
-            frame, secs = _fit_reference(
-                target, everything.iloc[subsets[r]], evaluate, y_eval, seeds[r]
-            )
+            f = plan.fits[r]
+            frame, secs = _fit_reference(target, f.train, evaluate, plan.y_eval, f.seed)
             record(r, frame, secs)
     else:
         futures = {
             r: executor.submit(
-                _fit_reference, target, everything.iloc[subsets[r]], evaluate, y_eval, seeds[r]
+                _fit_reference,
+                target,
+                plan.fits[r].train,
+                evaluate,
+                plan.y_eval,
+                plan.fits[r].seed,
             )
             for r in pending
         }
@@ -348,6 +440,63 @@ def fit_reference_models(
     p_true = np.vstack([np.asarray(f["p_true"], dtype=float) for f in results if f is not None])
     phi = np.vstack([np.asarray(f["phi"], dtype=float) for f in results if f is not None])
     return ReferenceOutputs(p_true, phi, in_mask, n, times, hits)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceFitTask:
+    """One reference model of a classifier study run as a fit task on the study's executor
+    (:func:`synth_audit.study.fits.run_fit_task`): rebuild the recipe target ``name``/``params``,
+    fit a clone on ``train`` with ``seed`` and cache its outputs on ``evaluate`` (labels
+    ``y_eval``) in the store's fit cache under :meth:`key`, exactly as the run itself would
+    (:class:`StoreCache`). Picklable: plain data only."""
+
+    cache_key: str
+    name: str
+    seed: int
+    params: Mapping[str, Any] = field(repr=False)
+    train: pd.DataFrame = field(repr=False)
+    evaluate: pd.DataFrame = field(repr=False)
+    y_eval: np.ndarray = field(repr=False)
+    recipe: Mapping[str, Any] = field(repr=False)
+
+    #: What one fit occupies: one thread, no GPU (passed to Dask as ``resources=``).
+    resources: ClassVar[Mapping[str, int]] = {"threads": 1, "gpus": 0}
+
+    def key(self) -> str:
+        return self.cache_key
+
+    def run(self, store: Any) -> None:
+        """Fit and cache (what the study's executor runs)."""
+        from synth_audit.models.target import ClassifierTarget
+
+        target = ClassifierTarget(name=self.name, **dict(self.params))
+        frame, secs = _fit_reference(target, self.train, self.evaluate, self.y_eval, self.seed)
+        StoreCache(store).put(
+            self.cache_key, frame, recipe=self.recipe, seed=self.seed, fit_seconds=secs
+        )
+
+
+def reference_fit_tasks(target: Any, plan: ReferencePlan) -> list[ReferenceFitTask]:
+    """The fit tasks of ``plan`` for a recipe target (one that rebuilds from its params)."""
+    params = target.get_params()
+    if "estimator" in params or getattr(target, "_train_fn", None) is not None:
+        raise ConfigError(
+            "Reference fit tasks rebuild the target from its recipe; a handed-over estimator or "
+            "training function is fitted in the audit itself."
+        )
+    return [
+        ReferenceFitTask(
+            cache_key=f.key,
+            name=target.info().name,
+            seed=int(f.seed),
+            params=params,
+            train=f.train,
+            evaluate=plan.evaluate,
+            y_eval=plan.y_eval,
+            recipe=plan.stored_recipe(f),
+        )
+        for f in plan.fits
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -411,6 +560,53 @@ def _labels_index(target: Any, frame: pd.DataFrame, where: str) -> np.ndarray:
     return y
 
 
+_RUN_SEEDS = ("reference", "population", "baseline")
+
+
+def _reference_large_enough(reference: pd.DataFrame | None, st: MembershipSettings) -> bool:
+    return reference is not None and len(reference) >= st.n_population + 10
+
+
+def _population_split(
+    reference: pd.DataFrame, st: MembershipSettings, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(RMIA's population records, the pool reference models train on) of ``reference``."""
+    order = np.random.default_rng(seed).permutation(len(reference))
+    population = reference.iloc[np.sort(order[: st.n_population])].reset_index(drop=True)
+    pool = reference.iloc[np.sort(order[st.n_population :])].reset_index(drop=True)
+    return population, pool
+
+
+def plan_reference_fits(
+    target: Any,
+    members: pd.DataFrame,
+    nonmembers: pd.DataFrame,
+    reference: pd.DataFrame | None,
+    *,
+    settings: MembershipSettings | None = None,
+    random_state: int = 0,
+) -> ReferencePlan | None:
+    """The reference models :func:`run_membership` with the same arguments looks up in its cache
+    (same population split, subsets, seeds and keys), or None when it makes none (no reference
+    attack, ``reference_mode = 'none'``, or a reference sample it would refuse).
+
+    ``target`` need not be fitted, but must know its :attr:`classes` and be the recipe it will be
+    once fitted (its ``get_params()`` as after ``fit``)."""
+    st = settings or MembershipSettings()
+    wants_ref = [a for a in st.attacks if a in REFERENCE_ATTACKS]
+    if not (wants_ref and st.needs_reference) or not _reference_large_enough(reference, st):
+        return None
+    assert reference is not None
+    seeds = named_seeds(random_state, list(_RUN_SEEDS))
+    challenge = pd.concat([members, nonmembers], ignore_index=True)
+    y = _labels_index(target, challenge, "The members and non-members")
+    population, pool = _population_split(reference, st, seeds["population"])
+    yz = _labels_index(target, population, "The population sample")
+    return plan_reference_models(
+        target, challenge, pool, population, np.r_[y, yz], settings=st, seed=seeds["reference"]
+    )
+
+
 def run_membership(
     target: Any,
     members: pd.DataFrame,
@@ -428,7 +624,7 @@ def run_membership(
     from synth_audit.targets import Capability, require
 
     st = settings or MembershipSettings()
-    seeds = named_seeds(random_state, ["reference", "population", "baseline"])
+    seeds = named_seeds(random_state, list(_RUN_SEEDS))
     timings: dict[str, float] = {}
     name = target_name or target.info().name
     require(target, [Capability.PREDICT_PROBA], who="The membership attacks")
@@ -456,16 +652,15 @@ def run_membership(
     wants_ref = [a for a in st.attacks if a in REFERENCE_ATTACKS]
     if wants_ref and st.needs_reference:
         require(target, [Capability.REFIT], who="LiRA and RMIA (reference models)")
-        if reference is None or len(reference) < st.n_population + 10:
+        if not _reference_large_enough(reference, st):
             raise DataValidationError(
                 f"LiRA and RMIA need a reference sample of more than n_population = "
                 f"{st.n_population} records (+10 to train reference models on); got "
                 f"{0 if reference is None else len(reference)}. Give a larger reference sample "
                 "or lower n_population."
             )
-        order = np.random.default_rng(seeds["population"]).permutation(len(reference))
-        population = reference.iloc[np.sort(order[: st.n_population])].reset_index(drop=True)
-        pool = reference.iloc[np.sort(order[st.n_population :])].reset_index(drop=True)
+        assert reference is not None
+        population, pool = _population_split(reference, st, seeds["population"])
         yz = _labels_index(target, population, "The population sample")
         t0 = time.perf_counter()
         ref = fit_reference_models(

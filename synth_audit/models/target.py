@@ -494,6 +494,14 @@ class ClassifierTarget:
         return risks, ["model.test_accuracy"]
 
     @staticmethod
+    def plan_fits(store: Any, run: Any, data: Any = None) -> list[Any]:
+        """The run's reference models as fit tasks for the study's executor, made before the run
+        (see :func:`synth_audit.models.study.plan_classifier_fits`)."""
+        from synth_audit.models.study import plan_classifier_fits
+
+        return plan_classifier_fits(store, run, data)
+
+    @staticmethod
     def execute_run(store: Any, run: Any, beat: Any) -> Any:
         """One study run: train on ``train``, audit against ``control`` with reference models
         from ``reference`` (see :func:`synth_audit.models.study.execute_classifier_run`)."""
