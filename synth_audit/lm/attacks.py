@@ -82,8 +82,10 @@ def attack_scores(
     k: float = 0.2,
     lower_stats: Sequence[TokenStats] | None = None,
     reference_stats: Sequence[TokenStats] | None = None,
+    reference_nll: ArrayLike | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """Each attack's score per text (higher = more likely a member)."""
+    """Each attack's score per text (higher = more likely a member). The reference model's loss
+    per text comes from ``reference_stats`` or, as a cached fit gives it, ``reference_nll``."""
     unknown = [a for a in attacks if a not in ATTACKS]
     if unknown:
         raise ConfigError(
@@ -106,6 +108,9 @@ def attack_scores(
         elif a == "min_k_pp":
             out[a] = np.array([min_k_pp(s.logprobs, s.mean, s.std, k) for s in stats])
         elif a == "reference":
+            if reference_nll is not None:
+                out[a] = np.asarray(reference_nll, dtype=float) - nll
+                continue
             if reference_stats is None:
                 raise ConfigError(
                     "The 'reference' attack needs a reference model: give reference texts (or a "

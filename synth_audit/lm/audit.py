@@ -20,8 +20,9 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -36,12 +37,19 @@ from synth_audit.report.sections import finding, image, make_section, table
 from synth_audit.results import AuditWarning
 from synth_audit.seeding import check_seed, named_seeds
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "LMReferenceFitTask",
     "audit_lm",
     "audit_lm_from_config",
     "audit_lm_from_toml",
     "execute_lm_run",
     "exposure_chart",
+    "plan_lm_fits",
+    "reference_fit_key",
+    "reference_losses",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,149 @@ def reference_model(
             _ref_cache.clear()
         _ref_cache[key] = ref
     return ref
+
+
+#: the child seeds audit_lm draws from its random_state, in its order
+_AUDIT_SEEDS = ("baseline", "reference", "canaries")
+
+
+def _tokenizer_text(tokenizer: Any) -> str:
+    """The tokenizer as text for a key: its full JSON (vocabulary, merges, normalisation) when it
+    is a fast tokenizer, else its vocabulary."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return str(backend.to_str())
+    return json.dumps(tokenizer.get_vocab(), sort_keys=True)
+
+
+def reference_fit_key(
+    target: CausalLMTarget, reference_texts: Sequence[str], seed: int, texts: Sequence[str]
+) -> str:
+    """The fit-cache key of the reference model's per-text losses on ``texts``: SHA-256 of the
+    recipe, the tokenizer, the reference texts, the seed, the scored texts and the versions of
+    torch, transformers and tokenizers (64 hex digits)."""
+    from synth_audit.store import canonical_json
+
+    assert target.recipe is not None
+    payload = {
+        "kind": "causal_lm_reference",
+        "recipe": target.recipe.to_dict(),
+        "tokenizer": hashlib.sha256(_tokenizer_text(target.tokenizer).encode()).hexdigest(),
+        "reference": _sha(list(reference_texts)),
+        "seed": int(seed),
+        "texts": _sha(list(texts)),
+        "versions": _lm_versions(),
+    }
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def _lm_versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in ("torch", "transformers", "tokenizers"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _reference_losses(
+    target: CausalLMTarget, reference_texts: Sequence[str], seed: int, texts: Sequence[str]
+) -> tuple[pd.DataFrame, float]:
+    """Fit the reference model (:func:`reference_model`) and score ``texts``: a frame with each
+    text's mean negative log-likelihood per token (``nll``), and the seconds it took."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    ref = reference_model(target, list(reference_texts), seed)
+    nll = np.array([s.nll for s in ref.token_stats(list(texts))], dtype=float)
+    return pd.DataFrame({"nll": nll}), time.perf_counter() - t0
+
+
+def reference_losses(
+    target: CausalLMTarget,
+    reference_texts: Sequence[str],
+    seed: int,
+    texts: Sequence[str],
+    cache: Any = None,
+) -> tuple[np.ndarray, bool]:
+    """The reference model's loss on each of ``texts`` and whether it came from ``cache`` (an
+    :class:`~synth_audit.models.attacks.OutputCache`: a directory from the CLI, the store's fit
+    cache in studies) under :func:`reference_fit_key`; a miss is fitted here and cached."""
+    key = reference_fit_key(target, reference_texts, seed, texts) if cache is not None else ""
+    if cache is not None:
+        got = cache.get(key)
+        if got is not None and len(got) == len(texts) and "nll" in got.columns:
+            return np.asarray(got["nll"], dtype=float), True
+    frame, secs = _reference_losses(target, reference_texts, seed, texts)
+    if cache is not None:
+        assert target.recipe is not None
+        cache.put(
+            key,
+            frame,
+            recipe={
+                "kind": "causal_lm_reference",
+                "name": target.name,
+                "subset": _sha(list(reference_texts)),
+                **_recipe_of(target),
+            },
+            seed=seed,
+            fit_seconds=secs,
+        )
+    return np.asarray(frame["nll"], dtype=float), False
+
+
+def _recipe_of(target: CausalLMTarget) -> dict[str, Any]:
+    assert target.recipe is not None
+    return {"recipe": target.recipe.to_dict(), "versions": _lm_versions()}
+
+
+@dataclass(frozen=True, eq=False)
+class LMReferenceFitTask:
+    """The reference model of a ``causal_lm`` study run as a fit task on the study's executor
+    (:func:`synth_audit.study.fits.run_fit_task`): the run's recipe (``name``, ``recipe``,
+    ``audit``, ``batch_size``, ``device``) fine-tuned on ``reference_texts`` with the run's
+    ``tokenizer`` and ``seed``, its losses on ``texts`` cached in the store's fit cache under
+    :meth:`key`, as :func:`reference_losses` would cache them in the run."""
+
+    cache_key: str
+    name: str
+    seed: int
+    recipe: Mapping[str, Any] = field(repr=False)
+    audit: Mapping[str, Any] = field(repr=False)
+    batch_size: int = field(repr=False)
+    device: str | None = field(repr=False)
+    tokenizer: Any = field(repr=False)
+    reference_texts: Sequence[str] = field(repr=False)
+    texts: Sequence[str] = field(repr=False)
+
+    #: One fit: one thread, no GPU requested (passed to Dask as ``resources=``).
+    resources: ClassVar[Mapping[str, int]] = {"threads": 1, "gpus": 0}
+
+    def key(self) -> str:
+        return self.cache_key
+
+    def target(self) -> CausalLMTarget:
+        """The run's target as the run holds it before the audit: recipe and tokenizer."""
+        t = CausalLMTarget(
+            name=self.name,
+            recipe=dict(self.recipe),
+            audit=dict(self.audit),
+            batch_size=self.batch_size,
+            device=self.device,
+        )
+        t.tokenizer = self.tokenizer
+        return t
+
+    def run(self, store: Any) -> None:
+        """Fit, score and cache (what the study's executor runs)."""
+        from synth_audit.models.attacks import StoreCache
+
+        reference_losses(
+            self.target(), self.reference_texts, self.seed, self.texts, StoreCache(store)
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -291,8 +442,14 @@ def audit_lm(
     config: Mapping[str, Any] | None = None,
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Progress | None = None,
+    reference_cache: Any = None,
 ) -> AuditReport:
-    """Audit ``target`` (already trained on ``members``) and return the report."""
+    """Audit ``target`` (already trained on ``members``) and return the report.
+
+    The reference model (``reference_texts`` and a recipe) is a cached fit: its losses on the
+    audited texts are read from ``reference_cache`` (an
+    :class:`~synth_audit.models.attacks.OutputCache`) when there, else fitted and cached; the
+    report's ``config["reference_model"]`` says which."""
     from synth_audit import __version__
     from synth_audit.schema import Schema
 
@@ -304,7 +461,7 @@ def audit_lm(
             f"A language-model audit needs at least 2 member and 2 non-member texts; got "
             f"{len(members)} and {len(nonmembers)}."
         )
-    seeds = named_seeds(seed, ["baseline", "reference", "canaries"])
+    seeds = named_seeds(seed, list(_AUDIT_SEEDS))
     timings: dict[str, float] = {}
     warnings: list[AuditWarning] = []
     steps = ["score", "reference", "attacks", "baseline", "canaries", "model"]
@@ -328,12 +485,17 @@ def audit_lm(
     tick(1)
     attacks = list(attacks)
     ref_stats = None
+    ref_nll = None
+    ref_info: dict[str, Any] = {}
     if "reference" in attacks:
         t = time.perf_counter()
         ref = reference_target
         if ref is None and reference_texts and target.recipe is not None:
-            ref = reference_model(target, list(reference_texts), seeds["reference"])
-        if ref is None:
+            ref_nll, hit = reference_losses(
+                target, list(reference_texts), seeds["reference"], texts, reference_cache
+            )
+            ref_info = {"cache_hits": int(hit), "fitted": int(not hit)}
+        elif ref is None:
             attacks.remove("reference")
             warnings.append(
                 AuditWarning(
@@ -349,7 +511,13 @@ def audit_lm(
 
     tick(2)
     scores = attack_scores(
-        texts, stats, attacks=attacks, k=k, lower_stats=lower, reference_stats=ref_stats
+        texts,
+        stats,
+        attacks=attacks,
+        k=k,
+        lower_stats=lower,
+        reference_stats=ref_stats,
+        reference_nll=ref_nll,
     )
     tick(3)
     base = None
@@ -460,7 +628,10 @@ def audit_lm(
         created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         tool_version=__version__,
         seed=seed,
-        config=dict(config or {"attacks": attacks, "min_k": k}),
+        config={
+            **dict(config or {"attacks": attacks, "min_k": k}),
+            **({"reference_model": ref_info} if ref_info else {}),
+        },
         inputs=dict(inputs or {}),
         schema=Schema(columns=()),
         attacks={},
@@ -497,7 +668,7 @@ _KEYS: dict[str, set[str]] = {
     },
     "canaries": {"counts", "per_count", "digits", "exact_limit", "n_samples", "items"},
     "attacks": {"names", "min_k", "baseline"},
-    "audit": {"random_state", "confidence_level"},
+    "audit": {"random_state", "confidence_level", "cache_dir"},
 }
 
 
@@ -577,6 +748,13 @@ def audit_lm_from_config(
         )
     min_k = check_k(att.get("min_k", 0.2), "[attacks] min_k")
     base = Path(base)
+    cache = None
+    if aud.get("cache_dir") is not None:
+        from synth_audit.models.attacks import DirCache
+
+        if not isinstance(aud["cache_dir"], str):
+            raise ConfigError(f"{src}: [audit] cache_dir must be a directory path (str).")
+        cache = DirCache(base / aud["cache_dir"])  # reference-model losses, relative to the file
     col = str(data.get("text_column", "text"))
     idcol = data.get("id_column")
     seeds = named_seeds(seed, ["split", "canaries", "insert", "fit"])
@@ -697,6 +875,7 @@ def audit_lm_from_config(
         baseline=bool(att.get("baseline", True)),
         random_state=seed,
         confidence_level=conf,
+        reference_cache=cache,
         exact_limit=int(can.get("exact_limit", 100_000)),
         n_samples=int(can.get("n_samples", 2000)),
         config=cfg,
@@ -710,6 +889,62 @@ def audit_lm_from_config(
 # --------------------------------------------------------------------------------------------------
 
 
+def _run_texts(target: CausalLMTarget, data: Any) -> dict[str, list[str] | None]:
+    """A study run's texts: members (``train``), non-members (``control``), reference and
+    held-out texts (None when the split is empty)."""
+    col = str(target.audit["text_column"])
+
+    def part(frame: Any, name: str) -> list[str] | None:
+        return texts_of(frame, col, f"the study's {name} split") if len(frame) else None
+
+    return {
+        "members": texts_of(data.train, col, "the study's train split"),
+        "nonmembers": texts_of(data.control, col, "the study's control split"),
+        "reference": part(data.reference, "reference"),
+        "heldout": part(data.holdout, "holdout"),
+    }
+
+
+def plan_lm_fits(store: Any, run: Any, data: Any = None) -> list[LMReferenceFitTask]:
+    """The reference model of a ``causal_lm`` study run as a fit task, for the study runner to
+    make on its executor before the run (none without a reference split): the tokenizer the run's
+    target is given (trained on the reference texts), the seed and the key :func:`execute_lm_run`
+    looks up, so the run reads the reference model's losses from the store's fit cache."""
+    from synth_audit.lm.train import train_tokenizer
+    from synth_audit.study.data import load_study_data
+    from synth_audit.study.tasks import check_fingerprints, run_seeds, spec_of
+    from synth_audit.targets.registry import make_target
+
+    if run.study is None:
+        return []
+    spec = spec_of(store, run.study)
+    data = load_study_data(spec) if data is None else data
+    check_fingerprints(run, data)
+    target = make_target(run.target_kind, run.generator, run.params)
+    texts = _run_texts(target, data)
+    reference = texts["reference"]
+    if not reference or target.recipe is None:
+        return []
+    # as CausalLMTarget.fit(..., tokenizer_texts=reference) trains it in the run
+    target.tokenizer = train_tokenizer(list(reference), target.recipe.vocab_size)
+    seed = named_seeds(run_seeds(run.seed)["audit"], list(_AUDIT_SEEDS))["reference"]
+    scored = [*(texts["members"] or []), *(texts["nonmembers"] or [])]
+    return [
+        LMReferenceFitTask(
+            cache_key=reference_fit_key(target, reference, seed, scored),
+            name=target.name,
+            seed=seed,
+            recipe=target.recipe.to_dict(),
+            audit=dict(target.audit),
+            batch_size=target.batch_size,
+            device=target.device,
+            tokenizer=target.tokenizer,
+            reference_texts=list(reference),
+            texts=scored,
+        )
+    ]
+
+
 def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
     """A study run of kind ``causal_lm``: fit the recipe in ``run.params`` on ``train`` (with
     canaries inserted), audit it against ``control`` (non-members), with a reference model
@@ -718,6 +953,7 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
 
     from synth_audit import __version__
     from synth_audit.frontier import run_risk
+    from synth_audit.models.attacks import StoreCache
     from synth_audit.study import tasks as T
     from synth_audit.study.data import load_study_data
     from synth_audit.study.rows import membership_rows, report_rows
@@ -735,17 +971,10 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
     data = load_study_data(spec)
     check_fp(run, data)
     target = make_target(run.target_kind, run.generator, run.params)
-    col = str(target.audit["text_column"])
-    members = texts_of(data.train, col, "the study's train split")
-    nonmembers = texts_of(data.control, col, "the study's control split")
-    reference = (
-        texts_of(data.reference, col, "the study's reference split")
-        if len(data.reference)
-        else None
-    )
-    heldout = (
-        texts_of(data.holdout, col, "the study's holdout split") if len(data.holdout) else None
-    )
+    texts = _run_texts(target, data)
+    members, nonmembers = texts["members"], texts["nonmembers"]
+    reference, heldout = texts["reference"], texts["heldout"]
+    assert members is not None and nonmembers is not None
     canaries = make_canaries(
         list(target.audit["canary_counts"]),
         int(target.audit["canary_per_count"]),
@@ -775,6 +1004,7 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
         random_state=seeds["audit"],
         confidence_level=spec.confidence_level,
         progress=prog,
+        reference_cache=StoreCache(store),
     )
     import dataclasses
 
@@ -819,4 +1049,8 @@ def execute_lm_run(store: Any, run: Any, beat: Any) -> Any:
         "timings_s": dict(report.timings_s),
         "membership_auc": {k_: v.auc for k_, v in results.items()},
     }
+    ref_info = dict(report.config.get("reference_model") or {})
+    if ref_info:
+        summary["reference_cache_hits"] = int(ref_info.get("cache_hits", 0))
+        summary["reference_fitted"] = int(ref_info.get("fitted", 0))
     return summary, rows, arts

@@ -364,6 +364,14 @@ class CausalLMTarget:
         return risks, ["model.heldout_log_likelihood", "model.heldout_perplexity"]
 
     @staticmethod
+    def plan_fits(store: Any, run: Any, data: Any = None) -> list[Any]:
+        """The run's reference model as a fit task for the study's executor, made before the run
+        (see :func:`synth_audit.lm.audit.plan_lm_fits`)."""
+        from synth_audit.lm.audit import plan_lm_fits
+
+        return plan_lm_fits(store, run, data)
+
+    @staticmethod
     def execute_run(store: Any, run: Any, beat: Any) -> Any:
         """A study run: see :func:`synth_audit.lm.audit.execute_lm_run`."""
         from synth_audit.lm.audit import execute_lm_run
