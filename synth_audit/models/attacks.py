@@ -17,8 +17,10 @@ A random sample of the reference pool (``n_population``) is held aside from ever
 population records ``z``. Each reference model's per-record outputs (true-label probability and
 logit-scaled confidence on the challenge and ``z`` records) are cached by key: the SHA-256 of the
 recipe (target kind, parameters), the training subset (row hashes, in order), the seed and the
-evaluated records (see :class:`OutputCache`). Fits run on ``executor`` (any
-``concurrent.futures.Executor``) or inline.
+evaluated records (see :class:`OutputCache`, :func:`reference_key`). Fits run on ``executor`` (any
+``concurrent.futures.Executor``) or inline; a study plans them before its runs
+(:func:`plan_reference_fits`, one :class:`ReferenceFitTask` per model, with the keys the run
+looks up) and makes them on its executor, so its runs find them cached.
 """
 
 from __future__ import annotations
