@@ -26,7 +26,10 @@ def test_the_search_page_describes_the_shipped_search_and_offers_to_start_it(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "PET search"
-    assert "randhie/search.toml" in at.selectbox[0].options
+    options = at.selectbox[0].options
+    assert {"randhie/search.toml", "classifier/search.toml"} <= set(options)
+    at.selectbox[0].set_value("randhie/search.toml").run()
+    assert not at.exception, [e.value for e in at.exception]
     captions = " ".join(c.value for c in at.caption)
     assert "randhie-pet-privbayes" in captions and "epsilon from 0.01 to 100" in captions
     assert any(b.label == "Start the search" for b in at.button)
