@@ -56,6 +56,7 @@ __all__ = [
     "CachedSamples",
     "FitRecipe",
     "FitTask",
+    "cache_fit_output",
     "cached",
     "cached_samples",
     "fit_tasks",
@@ -212,7 +213,9 @@ def fit_tasks(fits: Iterable[ShadowFit], *, kind: str = "tabular_generator") -> 
     return [FitTask.of(f, kind=kind) for f in fits]
 
 
-def _put(st: Store, task: FitTask, out: FitOutput) -> None:
+def cache_fit_output(st: Store, task: Any, out: FitOutput) -> None:
+    """Put ``out`` in the fit cache under ``task.key()``, with the task's recipe, subset and seeds
+    (a :class:`FitTask`, or any task with the same attributes, e.g. a panel shadow fit)."""
     from synth_audit.study.provenance import worker_id
 
     st.put_fit(
@@ -250,7 +253,7 @@ def run_fit_task(store: Store | str, task: Any) -> str:
         return key
     with single_threaded():
         out = fit_and_sample(task.fit)
-    _put(st, task, out)
+    cache_fit_output(st, task, out)
     return key
 
 
@@ -294,7 +297,7 @@ class CachedSamples:
             made = fit_and_sample(fit)
             self.fitted += 1
             try:
-                _put(self.store, task, made)
+                cache_fit_output(self.store, task, made)
                 sample = self.store.read_fit(key)
             except Exception as exc:  # a sample Parquet cannot hold: use it uncached
                 _log.warning("fit %s could not be cached (%s); using it uncached", key, exc)
@@ -319,11 +322,16 @@ def submit_fit_tasks(
     st = shared_store(store)
     futures: dict[Any, str] = {}
     seen: set[str] = set()
+    # with_resources asks a Dask scheduler for its workers: once per kind of task, not per task
+    executors: dict[tuple[tuple[str, float], ...], Executor] = {}
     for task in tasks:
         key = task.key()
         if key in seen or st.get_fit(key) is not None:
             continue
         seen.add(key)
-        ex = with_resources(executor, getattr(task, "resources", FitTask.resources))
-        futures[ex.submit(run_fit_task, store, task)] = key
+        wanted = dict(getattr(task, "resources", FitTask.resources))
+        kind = tuple(sorted((str(k), float(v)) for k, v in wanted.items()))
+        if kind not in executors:
+            executors[kind] = with_resources(executor, wanted)
+        futures[executors[kind].submit(run_fit_task, store, task)] = key
     return futures

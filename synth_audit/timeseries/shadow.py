@@ -272,19 +272,9 @@ class PanelFitTask:
 
     def put(self, store: Store, out: FitOutput) -> None:
         """Cache ``out`` (of :meth:`fit_sample`) under :meth:`key`."""
-        from synth_audit.study.provenance import worker_id
+        from synth_audit.study.fits import cache_fit_output
 
-        store.put_fit(
-            self.key(),
-            recipe=self.recipe.to_dict(),
-            subset_hash=self.subset,
-            seed=self.seed,
-            sample_seed=self.sample_seed,
-            sample=out.sample,
-            worker_id=worker_id(),
-            fit_seconds=out.fit_seconds,
-            sample_seconds=out.sample_seconds,
-        )
+        cache_fit_output(store, self, out)
 
     def run(self, store: Store) -> None:
         """Fit, sample and cache (what a study's executor runs)."""
