@@ -265,13 +265,17 @@ def _univariate_candidates(
                 out.append(Query((_num_pred(c, "<=", float(np.nanmin(v)), datetimes),)))
                 out.append(Query((_num_pred(c, ">=", float(np.nanmax(v)), datetimes),)))
             counts = pd.Series(v[~np.isnan(v)]).value_counts()
+            # In sorted order: value_counts orders equal counts as its sort happens to leave them,
+            # which has changed between library versions (and with it the predicates drawn).
             out.extend(
                 Query((_num_pred(c, "==", float(val), datetimes),))
-                for val in counts.index[counts == 1]
+                for val in np.sort(counts.index[counts == 1].to_numpy(dtype=float))
             )
         else:
             counts = s.dropna().astype(str).value_counts()
-            out.extend(Query((Predicate(c, "==", str(val)),)) for val in counts.index[counts == 1])
+            out.extend(
+                Query((Predicate(c, "==", val),)) for val in sorted(counts.index[counts == 1])
+            )
     return out
 
 
