@@ -72,11 +72,22 @@ WIDE_EMBEDDING = 256
 
 class _PointIndex:
     """Distinct synthetic points on one column set, which point each synthetic row is, and the
-    exact k-nearest-point search on that column set."""
+    exact k-nearest-point search on that column set.
 
-    def __init__(self, enc: MixedEncoder, synthetic: pd.DataFrame, cols: list[str]):
+    The search runs on integer codes (:func:`~synth_audit.encoding.knn_gower`) when the one-hot
+    embedding would be wide, and for one neighbour whenever a column is categorical: the compiled,
+    grouped search of :func:`~synth_audit.encoding.nearest_gower` then beats a ball tree on the
+    one-hot coordinates by far (a tree degrades to worse than brute force in a hundred
+    dimensions). Otherwise a KD or ball tree on the embedding."""
+
+    def __init__(
+        self, enc: MixedEncoder, synthetic: pd.DataFrame, cols: list[str], n_neighbors: int = 1
+    ):
         self.enc, self.cols = enc, cols
-        self.wide = embedding_width(enc, cols) > WIDE_EMBEDDING
+        categorical = any(not enc.schema.kind(c).is_numeric for c in cols)
+        self.wide = embedding_width(enc, cols) > WIDE_EMBEDDING or (
+            n_neighbors == 1 and categorical
+        )
         if self.wide:
             first, inverse = distinct_rows(synthetic, enc, cols)
             self.frame = synthetic.iloc[first]
@@ -160,8 +171,8 @@ def linkability_attack(
     rng = np.random.default_rng(random_state)
     frames = [data.train, data.synthetic] + ([data.control] if data.control is not None else [])
     enc = encoder or MixedEncoder(data.schema).fit(frames)
-    idx_a = _PointIndex(enc, data.synthetic, cols_a)
-    idx_b = _PointIndex(enc, data.synthetic, cols_b)
+    idx_a = _PointIndex(enc, data.synthetic, cols_a, n_neighbors)
+    idx_b = _PointIndex(enc, data.synthetic, cols_b, n_neighbors)
     n_pb = idx_b.n_points
     pair_keys = np.unique(idx_a.inverse.astype(np.int64) * n_pb + idx_b.inverse)
     n_syn = len(data.synthetic)
