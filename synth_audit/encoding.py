@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from synth_audit.partition import partitioned
 from synth_audit.schema import ColumnKind, Schema
 
 __all__ = [
@@ -169,11 +170,14 @@ def nearest_neighbors(
     *,
     n_columns: int,
     n_jobs: int | None = None,
+    algorithm: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest candidates of each query row under L1 / ``n_columns`` (the Gower distance).
 
-    Returns ``(distances, indices)`` of shape (n_query, k). KD-tree for low dimensions, ball tree for
-    more; both exact. Ties are broken by the tree's order (deterministic for the same inputs).
+    Returns ``(distances, indices)`` of shape (n_query, k). Brute force for small searches, else a
+    KD-tree for low dimensions and a ball tree for more (``algorithm`` forces one); all exact. Ties
+    are broken by the algorithm's order (deterministic for the same inputs). Split over query rows
+    inside :func:`synth_audit.partition.partition_queries`.
     """
     k = min(n_neighbors, len(candidates))
     if len(query) == 0:
@@ -181,16 +185,46 @@ def nearest_neighbors(
     dims = candidates.shape[1]
     if dims == 0:
         return np.zeros((len(query), k)), np.tile(np.arange(k), (len(query), 1))
-    if len(query) * len(candidates) <= 4_000_000:
-        algorithm = "brute"
-    elif dims <= 24:
-        algorithm = "kd_tree"
+    if algorithm is None:
+        if len(query) * len(candidates) <= 4_000_000:
+            algorithm = "brute"
+        elif dims <= 24:
+            algorithm = "kd_tree"
+        else:
+            algorithm = "ball_tree"
+    # The algorithm is chosen for the whole search, so that every slice breaks ties alike.
+    split = partitioned(
+        nearest_neighbors, query, candidates, n_neighbors, n_columns=n_columns, algorithm=algorithm
+    )
+    if split is not None:
+        return split  # type: ignore[no-any-return]
+    if algorithm == "brute":
+        dist, idx = _brute_l1(query, candidates, k)
     else:
-        algorithm = "ball_tree"
-    nn = NearestNeighbors(n_neighbors=k, algorithm=algorithm, metric="manhattan", n_jobs=n_jobs)
-    nn.fit(candidates)
-    dist, idx = nn.kneighbors(query, return_distance=True)
+        nn = NearestNeighbors(n_neighbors=k, algorithm=algorithm, metric="manhattan", n_jobs=n_jobs)
+        nn.fit(candidates)
+        dist, idx = nn.kneighbors(query, return_distance=True)
     return dist / max(n_columns, 1), idx.astype(np.int64)
+
+
+def _brute_l1(
+    query: np.ndarray, candidates: np.ndarray, k: int, block_cells: int = 1 << 22
+) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest candidates under L1 by brute force, in blocks of query rows; among equal
+    distances the lowest candidate row comes first, whichever other queries are searched with it
+    (scikit-learn's brute force breaks ties by its chunking, which depends on the number of
+    queries)."""
+    from sklearn.metrics.pairwise import manhattan_distances
+
+    step = max(1, block_cells // max(len(candidates), 1))
+    dist = np.empty((len(query), k))
+    idx = np.empty((len(query), k), dtype=np.int64)
+    for lo in range(0, len(query), step):
+        d = manhattan_distances(query[lo : lo + step], candidates)
+        order = np.argsort(d, axis=1, kind="stable")[:, :k]
+        idx[lo : lo + step] = order
+        dist[lo : lo + step] = np.take_along_axis(d, order, axis=1)
+    return dist, idx
 
 
 def gower_matrix(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> np.ndarray:
@@ -361,6 +395,11 @@ def knn_gower(
     if k == 1:
         d, i = nearest_gower(query, candidates, encoder, cols, n_jobs=n_jobs)
         return d[:, None], i[:, None]
+    split = partitioned(
+        knn_gower, query, candidates, encoder, cols, n_neighbors, block_cells=block_cells
+    )
+    if split is not None:
+        return split  # type: ignore[no-any-return]
     cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
     num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
     cat, num = _gower_codes(query, candidates, encoder, cat_cols, num_cols)
@@ -565,6 +604,9 @@ def nearest_gower(
     n_cols = max(len(cols), 1)
     if len(query) == 0 or len(candidates) == 0:
         return np.zeros(len(query)), np.zeros(len(query), dtype=np.int64)
+    split = partitioned(nearest_gower, query, candidates, encoder, cols, max_groups=max_groups)
+    if split is not None:
+        return split  # type: ignore[no-any-return]
     cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
     num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
     if not cat_cols:
@@ -615,6 +657,12 @@ def nearest_gower_multi(
     """
     cols = list(columns)
     nq, n = len(query), len(cols)
+    if len(candidates):
+        split = partitioned(
+            nearest_gower_multi, query, candidates, encoder, cols, max_groups=max_groups
+        )
+        if split is not None:
+            return split  # type: ignore[no-any-return]
     cat_cols = [c for c in cols if not encoder.schema.kind(c).is_numeric]
     num_cols = [c for c in cols if encoder.schema.kind(c).is_numeric]
     if nq == 0 or len(candidates) == 0 or n < 2 or len(cat_cols) < 2:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,6 +165,19 @@ def register(subparsers: Any) -> None:
         "links it and the report gains a 'dpia' section",
     )
     p.add_argument(
+        "--executor",
+        metavar="SPEC",
+        help="spread the per-record attacks over worker processes: 'local' (a process pool), "
+        "'dask://local' (a Dask LocalCluster) or 'dask://HOST:PORT' (a running Dask scheduler); "
+        "the numbers are identical to those of an audit in this process",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes of --executor local or dask://local (default: the CPUs)",
+    )
+    p.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bar and no summary; print only the files written",
@@ -190,6 +204,8 @@ def run_evaluation(
     aux_cols: list[list[str]] | None = None,
     columns: list[tuple[str, str]] | None = None,
     dpia: str | Path | None = None,
+    executor: str | None = None,
+    workers: int | None = None,
 ) -> tuple[AuditReport, dict[str, Path]]:
     """Evaluate, write the report files, print the summary; shared by ``evaluate`` and ``demo``."""
     from synth_audit.config import AuditConfig, load_audit_config
@@ -203,8 +219,15 @@ def run_evaluation(
             "used to make the release, against which every risk is measured. Pass --no-control to "
             "audit without one; each risk is then the raw attack success rate (nothing subtracted)."
         )
-    # Refuse a directory holding a report before spending minutes on the audit.
+    # Refuse a directory holding a report, or an unknown executor, before spending minutes on the
+    # audit.
     check_out_dir(out, overwrite=overwrite)
+    if executor is not None or workers is not None:
+        from synth_audit.executors import check_workers, describe_executor
+
+        describe_executor(executor)
+        if workers is not None:
+            check_workers(workers)
     profile = None
     if dpia is not None:  # a bad profile fails before the audit, not after it
         from synth_audit.dpia import load_profile
@@ -243,7 +266,14 @@ def run_evaluation(
     if overrides or merged != cfg.to_dict():
         cfg = AuditConfig.from_mapping({**merged, **overrides}, source="The command line")
 
-    with RichProgress(err_console, enabled=not quiet) as progress:
+    from synth_audit.executors import make_executor
+
+    pool = (
+        make_executor(executor, max_workers=workers)
+        if executor is not None or workers is not None
+        else nullcontext(None)
+    )
+    with RichProgress(err_console, enabled=not quiet) as progress, pool as ex:
         report = evaluate_release(
             train=train,
             synthetic=synthetic,
@@ -251,6 +281,7 @@ def run_evaluation(
             config=cfg,
             progress=progress,
             no_control=no_control,
+            executor=ex,
         )
     extra = None
     if dpia is not None:
@@ -286,6 +317,8 @@ def handle(args: argparse.Namespace) -> int:
         aux_cols=args.aux_cols,
         columns=args.columns,
         dpia=args.dpia,
+        executor=args.executor,
+        workers=args.workers,
         console=make_console(),
         err_console=make_console(stderr=True),
     )

@@ -35,6 +35,7 @@ import numpy as np
 
 from synth_audit._logging import get_logger
 from synth_audit.errors import ConfigError, StoreError, format_names
+from synth_audit.partition import dask_worker_executor
 from synth_audit.store import ArtefactRow, ResultRow, RunRecord, Store
 from synth_audit.study.data import StudyData, load_study_data
 from synth_audit.study.provenance import worker_id
@@ -181,13 +182,16 @@ def execute_release_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
     def on_step(step: str, done: int, total: int) -> None:
         beat.update(0.05 + 0.85 * done / max(total, 1), f"audit: {step}")
 
-    report = evaluate_release(
-        train=frames["train"],
-        synthetic=frames["synthetic"],
-        control=frames.get("control"),
-        config=cfg,
-        progress=on_step,
-    )
+    n_queries = len(frames["train"]) + len(frames.get("control", ()))
+    with dask_worker_executor(n_queries) as spread:  # on Dask: the audit spread over the cluster
+        report = evaluate_release(
+            train=frames["train"],
+            synthetic=frames["synthetic"],
+            control=frames.get("control"),
+            config=cfg,
+            progress=on_step,
+            executor=spread,
+        )
     label = run.params.get("label")
     target = ReleaseTarget(
         frames["synthetic"], name=str(label or refs["synthetic"].get("name") or "release")
@@ -330,13 +334,16 @@ def execute_generator_run(st: Store, run: RunRecord, beat: Beat) -> TaskResult:
         beat.update(0.35 + 0.45 * (done / max(total, 1)), f"audit: {step}")
 
     cfg = spec.audit_config(seed=seeds["audit"])
-    report = evaluate_release(
-        train=data.train,
-        synthetic=synthetic,
-        control=data.control,
-        config=cfg,
-        progress=audit_progress,
-    )
+    n_queries = len(data.train) + (len(data.control) if data.control is not None else 0)
+    with dask_worker_executor(n_queries) as spread:  # on Dask: the audit spread over the cluster
+        report = evaluate_release(
+            train=data.train,
+            synthetic=synthetic,
+            control=data.control,
+            config=cfg,
+            progress=audit_progress,
+            executor=spread,
+        )
     rows = report_rows(report)
     end()
 
