@@ -174,3 +174,31 @@ def test_cli_evaluate_refuses_a_bad_executor_before_the_audit(
     assert main([*args, "--executor", "local", "--workers", "0"]) == 2
     assert "number of workers" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def _search_inside_a_task() -> tuple[bool, bool, bool]:
+    """Run on a Dask worker: the worker's own executor splits a search over the cluster."""
+    from synth_audit.partition import dask_worker_executor
+
+    data = high_cardinality(300, seed=5)
+    whole = searches(data)
+    with dask_worker_executor(100) as none:
+        pass
+    with dask_worker_executor(10_000) as ex:
+        assert ex is not None
+        counting = CountingExecutor()
+        counting.inner = ex  # type: ignore[assignment]
+        with partition_queries(counting, n_tasks=3, min_rows=50):
+            split = searches(data)
+    assert_same(whole, split)
+    return none is None, counting.n == 4 * 3, True
+
+
+@pytest.mark.slow
+def test_a_task_on_a_dask_worker_spreads_its_searches_over_the_cluster() -> None:
+    from synth_audit.partition import dask_worker_executor
+
+    with dask_worker_executor(10_000) as outside:
+        assert outside is None  # not on a Dask worker
+    with make_executor("dask://local", max_workers=2) as ex:
+        assert ex.submit(_search_inside_a_task).result(timeout=300) == (True, True, True)
