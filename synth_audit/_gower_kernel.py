@@ -12,6 +12,15 @@ scaled by the column range), pivot values ``qpiv``/``cpiv`` (float64), distinct 
 pivot) and ``gnan`` (int64, G: first candidate of each group whose pivot is missing), and
 ``corig`` (int64): the caller's row of each sorted candidate.
 
+Inverted index (``rpos``, ``rrows``, ``roff``, ``rbase``, ``cgroup``): for the remaining categorical
+columns ``rpos`` (kernel columns of ``qcat``) with small value buckets, the sorted candidates of each
+value (column r's candidates ``rrows[r * n_c + roff[rbase[r] + v] : ... + v + 1]`` hold value v), and
+each candidate's group ``cgroup``. The candidates that share a value with the query in one of those
+columns are measured first; every other candidate mismatches all of them, so its distance is at
+least ``len(rpos)`` more than the group and pivot bounds of the scan. With a few high-cardinality
+columns (tail numbers, flight numbers) that bound prunes what the pivot alone cannot (a pivot term
+is at most 1, a mismatch of two such columns is 2).
+
 Ties: distances within :data:`EPS` (in units of columns) of the best count as equal, and among equal
 distances the candidate with the lowest caller row wins, so the answer does not depend on the order
 in which candidates are visited (the same neighbours whatever the grouping, pivot or threads).
@@ -67,8 +76,63 @@ def _better(s, ci, bst, a, corig):
 
 
 @_jit
-def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv, corig, best, arg):
+def exact_distance(qi, ci, bound, qg, gkey, cgroup, qcat, ccat, qnum, cnum, qpiv, cpiv):
+    # The whole sum of candidate ci (group, pivot, the rest); stops once it exceeds bound.
+    g = cgroup[ci]
+    s = 0.0
+    for j in range(qg.shape[1]):
+        if qg[qi, j] != gkey[g, j]:
+            s += 1.0
+    x = qpiv[qi]
+    y = cpiv[ci]
+    if np.isnan(x):
+        if not np.isnan(y):
+            s += 1.0
+    elif np.isnan(y):
+        s += 1.0
+    else:
+        s += abs(x - y)
+    if s > bound:
+        return s
+    return rest_distance(qi, ci, s, bound, qcat, ccat, qnum, cnum)
+
+
+@_jit
+def _bucket(qi, r, qcat, rpos, roff, rbase):
+    # Bounds [lo, hi) of the query's value in indexed column r (empty when the value is unknown).
+    v = qcat[qi, rpos[r]]
+    if v < 0 or rbase[r] + v + 1 >= rbase[r + 1]:
+        return 0, 0
+    return roff[rbase[r] + v], roff[rbase[r] + v + 1]
+
+
+@_jit
+def scan(
+    q_lo,
+    q_hi,
+    qg,
+    qcat,
+    qnum,
+    qpiv,
+    gkey,
+    gstart,
+    gnan,
+    ccat,
+    cnum,
+    cpiv,
+    corig,
+    rpos,
+    rrows,
+    roff,
+    rbase,
+    cgroup,
+    best,
+    arg,
+):
     n_groups, k = gkey.shape
+    n_c = ccat.shape[0]
+    n_r = rpos.shape[0]
+    r_off = float(n_r)  # every candidate left for the scan mismatches all indexed columns
     ham = np.empty(n_groups, np.int64)
     order = np.empty(n_groups, np.int64)
     level = np.zeros(k + 2, np.int64)
@@ -100,9 +164,19 @@ def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv,
         prev = qi
         bst = np.inf
         a = -1
+        for r in range(n_r):  # the candidates sharing an indexed value, measured whole
+            b_lo, b_hi = _bucket(qi, r, qcat, rpos, roff, rbase)
+            for b in range(b_lo, b_hi):
+                ci = rrows[r * n_c + b]
+                s = exact_distance(
+                    qi, ci, bst + EPS, qg, gkey, cgroup, qcat, ccat, qnum, cnum, qpiv, cpiv
+                )
+                if _better(s, ci, bst, a, corig):
+                    bst = min(bst, s)
+                    a = ci
         p = qpiv[qi]
         for m in range(k + 1):
-            if m > bst + EPS:
+            if m + r_off > bst + EPS:
                 break  # no group with m mismatches can beat (or tie) the best so far
             for t in range(level[m], level[m + 1]):
                 g = order[t]
@@ -125,13 +199,13 @@ def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv,
                         if dl == np.inf and dr == np.inf:
                             break
                         if dl <= dr:
-                            if m + dl > bst + EPS:
+                            if m + r_off + dl > bst + EPS:
                                 break
                             ci = left
                             base = m + dl
                             left -= 1
                         else:
-                            if m + dr > bst + EPS:
+                            if m + r_off + dr > bst + EPS:
                                 break
                             ci = r
                             base = m + dr
@@ -144,7 +218,7 @@ def scan(q_lo, q_hi, qg, qcat, qnum, qpiv, gkey, gstart, gnan, ccat, cnum, cpiv,
                     (first_lo, first_hi, first_base),
                     (other_lo, other_hi, other_base),
                 ):
-                    if base > bst + EPS:
+                    if base + r_off > bst + EPS:
                         continue
                     for ci in range(lo_, hi_):
                         s = rest_distance(qi, ci, base, bst + EPS, qcat, ccat, qnum, cnum)
@@ -240,6 +314,11 @@ def scan_multi(
     cnum,
     cpiv,
     corig,
+    rpos,
+    rrows,
+    roff,
+    rbase,
+    cgroup,
     has_piv,
     piv_t,
     best,
@@ -255,6 +334,8 @@ def scan_multi(
     """
     n_groups, k = gkey.shape
     n_cols = best.shape[1]
+    n_c = ccat.shape[0]
+    n_r = rpos.shape[0]
     ham = np.empty(n_groups, np.int64)
     order = np.empty(n_groups, np.int64)
     level = np.zeros(k + 2, np.int64)
@@ -288,10 +369,36 @@ def scan_multi(
             best[qi, j] = np.inf
             arg[qi, j] = -1
         bound = np.inf  # largest best of the columns handled here, + EPS
+        for r in range(n_r):  # the candidates sharing an indexed value, measured whole
+            b_lo, b_hi = _bucket(qi, r, qcat, rpos, roff, rbase)
+            for b in range(b_lo, b_hi):
+                ci = rrows[r * n_c + b]
+                bound = _update(
+                    qi,
+                    ci,
+                    cgroup[ci],
+                    qg,
+                    gkey,
+                    qcat,
+                    ccat,
+                    qnum,
+                    cnum,
+                    qpiv,
+                    cpiv,
+                    has_piv,
+                    piv_t,
+                    terms,
+                    corig,
+                    best,
+                    arg,
+                )
         p = qpiv[qi]
         for m in range(k + 1):
             mx0 = 1.0 if m > 0 else 0.0  # a mismatching group column is a term of 1
-            if m - mx0 > bound:
+            # Candidates left for the scan also mismatch every indexed column (terms of 1).
+            ones = m + n_r
+            low = ones - (1.0 if ones > 0 else 0.0)
+            if low > bound:
                 break
             for t in range(level[m], level[m + 1]):
                 g = order[t]
@@ -312,13 +419,13 @@ def scan_multi(
                         if dl == np.inf and dr == np.inf:
                             break
                         if dl <= dr:
-                            if m - mx0 + dl > bound:
+                            if low + dl > bound:
                                 break
                             ci = left
                             base = m + dl
                             left -= 1
                         else:
-                            if m - mx0 + dr > bound:
+                            if low + dr > bound:
                                 break
                             ci = r
                             base = m + dr
@@ -348,7 +455,7 @@ def scan_multi(
                     (first_lo, first_hi, first_base),
                     (other_lo, other_hi, other_base),
                 ):
-                    if base - mx0 > bound:
+                    if low + (base - m) > bound:  # base - m: the pivot's term here
                         continue
                     for ci in range(lo_, hi_):
                         lb = rest_lower(qi, ci, base, mx0, bound, qcat, ccat, qnum, cnum)

@@ -465,6 +465,8 @@ class _Plan:
     has_pivot: bool
     pivot_t: int  # kernel column of the pivot, -1 without one
     args: tuple[np.ndarray, ...]
+    #: the inverted index of high-cardinality columns (``rpos, rrows, roff, rbase, cgroup``)
+    rargs: tuple[np.ndarray, ...]
 
     @property
     def n_unique(self) -> int:
@@ -554,7 +556,46 @@ def _plan(
     internal = [*gcols, *rcols, *piv_internal, *[len(cat_cols) + j for j in nrest]]
     k_piv = len(gcols) + len(rcols)
     pivot_t = k_piv if piv_internal else -1
-    return _Plan(nq, cat, num, q_inv, q_order, c_map, internal, bool(piv_internal), pivot_t, args)
+    rargs = _value_index(args[1], args[7], gstart)
+    return _Plan(
+        nq, cat, num, q_inv, q_order, c_map, internal, bool(piv_internal), pivot_t, args, rargs
+    )
+
+
+#: A remaining categorical column is indexed by value when a query's bucket (the candidates with
+#: its value) holds on average at most this share of the candidates.
+INDEX_BUCKET_SHARE = 1 / 64
+#: ... and when there are at least this many distinct candidates (below, a scan is as cheap).
+INDEX_MIN_CANDIDATES = 256
+
+
+def _value_index(qcat: np.ndarray, ccat: np.ndarray, gstart: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The kernels' inverted index (see :mod:`synth_audit._gower_kernel`): the remaining
+    categorical columns whose value buckets are small for the queries, each candidate's rows by
+    value, and each sorted candidate's group."""
+    n_c = len(ccat)
+    pos: list[int] = []
+    rows: list[np.ndarray] = []
+    offs: list[np.ndarray] = []
+    if n_c >= INDEX_MIN_CANDIDATES:
+        for t in range(ccat.shape[1]):
+            n_codes = int(max(ccat[:, t].max(initial=-1), qcat[:, t].max(initial=-1))) + 1
+            counts = np.bincount(ccat[:, t], minlength=n_codes)
+            if not len(qcat) or counts[qcat[:, t]].mean() > INDEX_BUCKET_SHARE * n_c:
+                continue
+            order = np.argsort(ccat[:, t], kind="stable")
+            pos.append(t)
+            rows.append(order.astype(np.int64))
+            offs.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+    rbase = np.concatenate([[0], np.cumsum([len(o) for o in offs])]).astype(np.int64)
+    cgroup = np.repeat(np.arange(len(gstart) - 1, dtype=np.int64), np.diff(gstart))
+    return (
+        np.asarray(pos, dtype=np.int64),
+        np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+        np.concatenate(offs) if offs else np.zeros(0, dtype=np.int64),
+        rbase,
+        cgroup,
+    )
 
 
 def _run_chunks(n_uq: int, n_jobs: int | None, run: Callable[[int, int], None]) -> None:
@@ -622,7 +663,7 @@ def nearest_gower(
     from synth_audit._gower_kernel import scan
 
     def run(lo: int, hi: int) -> None:
-        scan(lo, hi, *plan.args, best, arg)
+        scan(lo, hi, *plan.args, *plan.rargs, best, arg)
 
     _run_chunks(n_uq, n_jobs, run)
     # Back to the caller's rows: sorted unique query -> unique query -> query; same for candidates.
@@ -683,7 +724,7 @@ def nearest_gower_multi(
     from synth_audit._gower_kernel import scan_multi
 
     def run(lo: int, hi: int) -> None:
-        scan_multi(lo, hi, *plan.args, plan.has_pivot, plan.pivot_t, best, arg)
+        scan_multi(lo, hi, *plan.args, *plan.rargs, plan.has_pivot, plan.pivot_t, best, arg)
 
     _run_chunks(n_uq, n_jobs, run)
     split = [*cat_cols, *num_cols]  # the (categorical, numeric) order of the stacked codes

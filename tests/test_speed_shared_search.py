@@ -177,3 +177,118 @@ def test_ties_go_to_the_lowest_row_in_both_searches(qr: list, cr: list, max_grou
         assert np.array_equal(idx[:, j], i1), col
         assert np.array_equal(dist[:, j], d1), col
         assert dist[:, j] == pytest.approx(best / len(rest), abs=1e-12)
+
+
+# The inverted index of high-cardinality columns (kernels' pre-pass): forced on for every remaining
+# categorical column, whatever its buckets, and checked against the brute-force definition.
+index_rows = st.tuples(
+    st.one_of(st.none(), st.floats(min_value=-5, max_value=5, allow_nan=False)),
+    st.one_of(st.none(), st.sampled_from([0.0, 1.0, 2.0])),
+    st.sampled_from(["a", "b"]),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=40).map(str)),
+    st.integers(min_value=0, max_value=25).map(lambda i: f"k{i}"),
+)
+INDEX_SCHEMA = Schema(
+    (
+        ColumnSpec("x", ColumnKind.NUMERIC),
+        ColumnSpec("y", ColumnKind.NUMERIC),
+        ColumnSpec("c", ColumnKind.CATEGORICAL),
+        ColumnSpec("d", ColumnKind.CATEGORICAL),
+        ColumnSpec("e", ColumnKind.CATEGORICAL),
+    )
+)
+
+
+def _index_frame(rows: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": [np.nan if r[0] is None else r[0] for r in rows],
+            "y": [np.nan if r[1] is None else r[1] for r in rows],
+            "c": pd.Series([r[2] for r in rows], dtype=object),
+            "d": pd.Series([r[3] for r in rows], dtype=object),
+            "e": pd.Series([r[4] for r in rows], dtype=object),
+        }
+    )
+
+
+def _brute(q: pd.DataFrame, c: pd.DataFrame, cols: list[str], schema: Schema) -> np.ndarray:
+    total = np.zeros((len(q), len(c)))
+    for col in cols:
+        if schema.kind(col).is_numeric:
+            u, v = q[col].to_numpy(float)[:, None], c[col].to_numpy(float)[None, :]
+            both = np.concatenate([q[col].to_numpy(float), c[col].to_numpy(float)])
+            r = np.nanmax(both) - np.nanmin(both) if np.isfinite(both).any() else 0.0
+            diff = np.abs(u - v) / r if r > 0 else np.zeros_like(u - v)
+            mu, mv = np.isnan(u), np.isnan(v)
+            total += np.where(mu & mv, 0.0, np.where(mu | mv, 1.0, diff))
+        else:
+            u = q[col].astype(object).where(q[col].notna(), None).to_numpy()[:, None]
+            v = c[col].astype(object).where(c[col].notna(), None).to_numpy()[None, :]
+            total += u != v
+    return total
+
+
+def _check_against_brute_force(q: pd.DataFrame, c: pd.DataFrame, max_groups: int) -> None:
+    cols = list(INDEX_SCHEMA.used)
+    enc = MixedEncoder(INDEX_SCHEMA).fit([q, c])
+    full = _brute(q, c, cols, INDEX_SCHEMA)
+    best = full.min(axis=1)
+    d, i = nearest_gower(q, c, enc, cols, max_groups=max_groups, n_jobs=1)
+    assert np.array_equal(i, np.argmax(full <= best[:, None] + 1e-9, axis=1))
+    assert d == pytest.approx(best / len(cols), abs=1e-12)
+    dist, idx = nearest_gower_multi(q, c, enc, cols, max_groups=max_groups, n_jobs=1)
+    for j, col in enumerate(cols):
+        rest = [x for x in cols if x != col]
+        sub = _brute(q, c, rest, INDEX_SCHEMA)
+        low = sub.min(axis=1)
+        assert np.array_equal(idx[:, j], np.argmax(sub <= low[:, None] + 1e-9, axis=1)), col
+        assert dist[:, j] == pytest.approx(low / len(rest), abs=1e-12), col
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(index_rows, min_size=1, max_size=30),
+    st.lists(index_rows, min_size=1, max_size=60),
+    st.integers(min_value=1, max_value=4),
+)
+def test_value_index_search_is_exact(qr: list, cr: list, max_groups: int) -> None:
+    from unittest import mock
+
+    from synth_audit import encoding
+
+    with (
+        mock.patch.object(encoding, "INDEX_BUCKET_SHARE", 1.0),
+        mock.patch.object(encoding, "INDEX_MIN_CANDIDATES", 1),
+    ):
+        _check_against_brute_force(_index_frame(qr), _index_frame(cr), max_groups)
+
+
+def test_value_index_is_built_for_high_cardinality_columns_and_exact() -> None:
+    """A table with two columns of hundreds of values (tail and flight numbers, say): the default
+    thresholds index them, and the answers are those of the brute-force definition."""
+    from synth_audit import encoding
+
+    rng = np.random.default_rng(5)
+
+    def table(n: int) -> pd.DataFrame:
+        x = rng.normal(size=n)
+        x[rng.random(n) < 0.1] = np.nan
+        return pd.DataFrame(
+            {
+                "x": x,
+                "y": rng.integers(0, 3, n).astype(float),
+                "c": pd.Series(rng.choice(["a", "b"], n), dtype=object),
+                "d": pd.Series(rng.integers(0, 400, n).astype(str), dtype=object),
+                "e": pd.Series([f"k{v}" for v in rng.integers(0, 600, n)], dtype=object),
+            }
+        )
+
+    q, c = table(400), table(3000)
+    c.iloc[:200] = q.iloc[:200].to_numpy()  # some exact copies
+    enc = MixedEncoder(INDEX_SCHEMA).fit([q, c])
+    cat = [x for x in INDEX_SCHEMA.used if not INDEX_SCHEMA.kind(x).is_numeric]
+    num = [x for x in INDEX_SCHEMA.used if INDEX_SCHEMA.kind(x).is_numeric]
+    plan = encoding._plan(q, c, enc, cat, num, 4096)
+    assert len(plan.rargs[0]) == 2  # d and e are indexed, c groups
+    _check_against_brute_force(q, c, 4096)
