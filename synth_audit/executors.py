@@ -47,6 +47,7 @@ __all__ = [
     "limit_threads",
     "make_executor",
     "single_threaded",
+    "thread_limit",
     "with_resources",
 ]
 
@@ -63,6 +64,31 @@ THREAD_ENV_VARS = (
 _EXAMPLES = "'local', 'dask://local' or 'dask://HOST:PORT' (e.g. dask://scheduler:8786)"
 
 
+_CONTROLLER: tuple[int, Any] | None = None
+
+
+def _threadpools() -> Any:
+    """A :class:`threadpoolctl.ThreadpoolController` of the libraries loaded now, or None.
+
+    Building one walks every shared library of the process (about 3-15 ms); a fit task limits its
+    threads twice, so that was a share of a short fit. The controller is kept and built again only
+    when modules were imported since (a new extension module may bring a new BLAS or OpenMP).
+    """
+    global _CONTROLLER
+    n_modules = len(sys.modules)
+    if _CONTROLLER is not None and _CONTROLLER[0] == n_modules:
+        return _CONTROLLER[1]
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+    except Exception:  # threadpoolctl missing or a library it cannot inspect: env vars still apply
+        _log.debug("threadpoolctl could not inspect the thread pools", exc_info=True)
+        return None
+    _CONTROLLER = (len(sys.modules), controller)
+    return controller
+
+
 def limit_threads(n: int = 1) -> None:
     """Limit this process's numerical libraries to ``n`` threads (idempotent).
 
@@ -72,17 +98,35 @@ def limit_threads(n: int = 1) -> None:
     """
     for var in THREAD_ENV_VARS:
         os.environ[var] = str(n)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=n)
-    except Exception:  # threadpoolctl missing or a library it cannot inspect: env vars still apply
-        _log.debug("threadpoolctl could not limit the thread pools", exc_info=True)
+    controller = _threadpools()
+    if controller is not None:
+        try:
+            controller.limit(limits=n)
+        except Exception:
+            _log.debug("threadpoolctl could not limit the thread pools", exc_info=True)
     torch = sys.modules.get("torch")
     if torch is not None:
         with contextlib.suppress(Exception):
             if torch.get_num_threads() != n:
                 torch.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def thread_limit(n: int = 1) -> Iterator[None]:
+    """Numerical libraries (BLAS/OpenMP through threadpoolctl, torch) at ``n`` threads for the
+    block; the previous limits are restored after it."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    controller = _threadpools()
+    limiter = controller.limit(limits=n) if controller is not None else contextlib.nullcontext()
+    with limiter:
+        if torch is not None:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            if torch is not None and before is not None:
+                torch.set_num_threads(before)
 
 
 @contextlib.contextmanager

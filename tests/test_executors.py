@@ -4,6 +4,7 @@ same numbers on a local process pool and on a Dask LocalCluster."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,31 @@ def test_limit_threads_sets_env_and_pools(monkeypatch: pytest.MonkeyPatch) -> No
         state = _thread_state()
     assert state["omp"] == "1" and os.environ["MKL_NUM_THREADS"] == "1"
     assert all(n == 1 for n in state["pools"])
+
+
+def test_thread_limit_limits_the_block_and_restores_the_pools() -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from synth_audit.executors import thread_limit
+
+    with threadpool_limits(limits=2):
+        before = [p["num_threads"] for p in threadpool_info()]
+        with thread_limit(1):
+            inside = [p["num_threads"] for p in threadpool_info()]
+        after = [p["num_threads"] for p in threadpool_info()]
+    assert inside and all(n == 1 for n in inside)
+    assert after == before
+
+
+def test_thread_pool_controller_is_rebuilt_after_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from synth_audit import executors
+
+    first = executors._threadpools()
+    assert first is not None and executors._threadpools() is first  # kept while nothing is imported
+    monkeypatch.setitem(sys.modules, "_synth_audit_new_module", types.ModuleType("x"))
+    assert executors._threadpools() is not first  # an import may have brought a new BLAS
 
 
 def test_local_pool_workers_use_one_thread() -> None:

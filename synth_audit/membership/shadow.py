@@ -58,7 +58,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -290,18 +289,10 @@ class ShadowTaskResult:
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
     """BLAS/OpenMP pools and torch limited to one thread for the block (restored after)."""
-    from threadpoolctl import threadpool_limits
+    from synth_audit.executors import thread_limit
 
-    torch = sys.modules.get("torch")
-    before = torch.get_num_threads() if torch is not None else None
-    with threadpool_limits(limits=1):
-        if torch is not None:
-            torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            if torch is not None and before is not None:
-                torch.set_num_threads(before)
+    with thread_limit(1):
+        yield
 
 
 def _clone(generator: Any) -> Any:

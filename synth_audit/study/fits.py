@@ -312,18 +312,24 @@ def cached_samples(store: Store | str, *, kind: str = "tabular_generator") -> Ca
 
 
 def submit_fit_tasks(
-    executor: Executor, store: Store | str, tasks: Iterable[Any]
+    executor: Executor,
+    store: Store | str,
+    tasks: Iterable[Any],
+    *,
+    executors: dict[tuple[tuple[str, float], ...], Executor] | None = None,
 ) -> dict[Any, str]:
     """Submit the tasks that are not cached yet (one per key) to ``executor``.
 
     Returns ``{future: key}``; each future's result is the key (or the exception of a fit that
     failed). On Dask, tasks declare :attr:`FitTask.resources` when the workers know them.
+    ``executors`` keeps, across calls, the executor of each set of resources (a caller that
+    submits one task per call passes the same dict each time).
     """
     st = shared_store(store)
     futures: dict[Any, str] = {}
     seen: set[str] = set()
     # with_resources asks a Dask scheduler for its workers: once per kind of task, not per task
-    executors: dict[tuple[tuple[str, float], ...], Executor] = {}
+    executors = {} if executors is None else executors
     for task in tasks:
         key = task.key()
         if key in seen or st.get_fit(key) is not None:

@@ -340,24 +340,28 @@ def _prefit(
     runs. Returns why the executor broke, or None (then every run of ``runs`` was submitted).
     """
     from synth_audit.study.fits import submit_fit_tasks
-    from synth_audit.study.tasks import plan_run_fits
+    from synth_audit.study.tasks import iter_run_fits
 
     by_key: dict[str, Future[Any]] = {}
     waiting_runs: dict[Future[Any], list[str]] = {}
     pending: dict[str, set[Future[Any]]] = {}
+    executors: dict[Any, Executor] = {}  # by resources: one look at the Dask workers per kind
     for run in runs:
-        try:
-            tasks = plan_run_fits(store, run, data)
-        except Exception:  # the run's own task reports it with the run
-            _log.debug("no fit plan for run %s", run.id, exc_info=True)
-            tasks = []
         waits: set[Future[Any]] = set()
-        for task in tasks:
+        planned = iter_run_fits(store, run, data)  # each fit is submitted as soon as it is planned
+        while True:
+            try:
+                task = next(planned)
+            except StopIteration:
+                break
+            except Exception:  # the run's own task reports it with the run
+                _log.debug("no fit plan for run %s", run.id, exc_info=True)
+                break
             key = task.key()
             fut = by_key.get(key)
             if fut is None:
                 try:
-                    submitted = submit_fit_tasks(executor, store, [task])
+                    submitted = submit_fit_tasks(executor, store, [task], executors=executors)
                 except BrokenExecutor as exc:
                     for other in by_key.values():
                         other.cancel()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
@@ -471,11 +471,17 @@ def _shadow_kwargs(
 def plan_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -> list[Any]:
     """The fit tasks (:class:`~synth_audit.study.fits.FitTask`) the shadow attack of ``run``
     needs; none when its study has no ``[membership.shadow]``. What the runner submits first."""
+    return list(iter_run_fits(store, run, data))
+
+
+def iter_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -> Iterator[Any]:
+    """:func:`plan_run_fits` one task at a time, so that the runner submits the first fit while
+    the next ones are planned (each task hashes its training subset)."""
     from synth_audit.membership.shadow import plan_shadow_fits
-    from synth_audit.study.fits import fit_tasks
+    from synth_audit.study.fits import FitTask
 
     if run.study is None:
-        return []
+        return
     if run.target_kind not in ("tabular_generator", "release"):
         # A target kind with its own run task plans its own fits (reference models, shadow
         # fits of a panel or image generator): ``plan_fits(store, run, data)`` returns tasks with
@@ -484,15 +490,18 @@ def plan_run_fits(store: Store, run: RunRecord, data: StudyData | None = None) -
         from synth_audit.targets.registry import target_class
 
         planner = getattr(target_class(run.target_kind), "plan_fits", None)
-        return list(planner(store, run, data)) if callable(planner) else []
+        if callable(planner):
+            yield from planner(store, run, data)
+        return
     spec = _spec_of(store, run.study)
     mem = spec.membership
     if not (mem.enabled and mem.shadow is not None):
-        return []
+        return
     data = load_study_data(spec) if data is None else data
     target = make_target(run.target_kind, run.generator, run.params)
     kwargs = _shadow_kwargs(spec, target, data, _run_schema(spec, data), _seeds(run.seed)["shadow"])
-    return fit_tasks(plan_shadow_fits(**kwargs), kind=run.target_kind)
+    for fit in plan_shadow_fits(**kwargs):
+        yield FitTask.of(fit, kind=run.target_kind)
 
 
 def _shadow(
