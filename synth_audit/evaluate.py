@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 import warnings as py_warnings
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
@@ -191,17 +193,36 @@ def _run_audits(
         for step, audit in audits.items()
         if executor is not None and isinstance(audit, SinglingOut)
     }
-    # The audits in this process first, then the findings of those submitted ahead; the findings
-    # keep the audits' order.
-    order = [s for s in audits if s not in ahead] + list(ahead)
-    for step in order:
-        audit = audits[step]
-        if step in ahead:
-            finding, seconds = run(step, ahead[step].result)
-            if timings is not None:
-                timings[step] = round(seconds, 4)
-        else:
-            finding = run(step, partial(audit.run, data, **kw))
+    found: dict[str, Any] = {}
+
+    def run_lane(steps: list[str]) -> None:
+        for step in steps:
+            found[step] = run(step, partial(audits[step].run, data, **kw))
+
+    # The audits in this process, then the findings of those submitted ahead.
+    lanes = _lanes([s for s in audits if s not in ahead], audits)
+    if executor is None or len(lanes) < 2:
+        for lane in lanes:
+            run_lane(lane)
+    else:
+        # With an executor, linkability, the inference secrets and the DCR diagnostic go on at
+        # once, each from its own thread here (the context copied: the shared inference search
+        # and the partition are context variables), so that the executor's workers search for one
+        # while this process prepares or finishes another. Each search is deterministic, so the
+        # findings are those of the audits run one after the other.
+        with ThreadPoolExecutor(len(lanes), thread_name_prefix="synth-audit-lane") as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, run_lane, lane) for lane in lanes
+            ]
+            for fut in futures:
+                fut.result()
+    for step in ahead:
+        finding, seconds = run(step, ahead[step].result)
+        found[step] = finding
+        if timings is not None:
+            timings[step] = round(seconds, 4)
+    for step, audit in audits.items():  # the findings keep the audits' order
+        finding = found[step]
         if isinstance(audit, Inference):
             inference[audit.secret] = finding
         elif isinstance(audit, DcrDiagnosticAudit):
@@ -212,6 +233,22 @@ def _run_audits(
     if timings is not None:
         _reorder(timings, audits)
     return dcr
+
+
+def _lanes(steps: list[str], audits: Mapping[str, Any]) -> list[list[str]]:
+    """``steps`` in lanes that may run at once: every inference secret in one lane (in order: the
+    first computes the search the others share), every other audit in a lane of its own."""
+    lanes: list[list[str]] = []
+    inference_lane: list[str] | None = None
+    for step in steps:
+        if isinstance(audits[step], Inference):
+            if inference_lane is None:
+                inference_lane = []
+                lanes.append(inference_lane)
+            inference_lane.append(step)
+        else:
+            lanes.append([step])
+    return lanes
 
 
 def _reorder(found: dict[str, Any], order: Mapping[str, Any]) -> None:
@@ -260,15 +297,18 @@ def _evaluate(
     attacks: dict[str, AttackResult] = {}
     inference: dict[str, AttackResult] = {}
     done = 0
+    lock = threading.Lock()  # with an executor, audits run from several threads at once
 
     def run(step: str, fn: Callable[[], Any]) -> Any:
         nonlocal done
-        progress(step, done, total)
+        with lock:
+            progress(step, done, total)
         t0 = time.perf_counter()
         out = fn()
-        timings[step] = round(time.perf_counter() - t0, 4)
-        done += 1
-        progress(step, done, total)
+        with lock:
+            timings[step] = round(time.perf_counter() - t0, 4)
+            done += 1
+            progress(step, done, total)
         return out
 
     secrets = _secrets(cfg, data) if cfg.inference.enabled else []

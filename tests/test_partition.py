@@ -139,6 +139,25 @@ def test_release_audit_on_a_dask_cluster_equals_the_local_audit() -> None:
     for name in a:
         assert a[name].to_dict() == b[name].to_dict(), name
         pd.testing.assert_frame_equal(a[name].per_record, b[name].per_record)
+    # linkability, the inference secrets and the DCR diagnostic ran at once (lanes): same DCR too
+    assert local.dcr is not None and local.dcr == spread.dcr
+
+
+def test_lanes_keep_the_inference_secrets_together_and_in_order() -> None:
+    from synth_audit.audits import DcrDiagnosticAudit, Inference, Linkability
+    from synth_audit.evaluate import _lanes
+
+    audits = {
+        "linkability": Linkability(),
+        "inference[a]": Inference(secret="a"),
+        "dcr": DcrDiagnosticAudit(),
+        "inference[b]": Inference(secret="b"),
+    }
+    assert _lanes(list(audits), audits) == [
+        ["linkability"],
+        ["inference[a]", "inference[b]"],
+        ["dcr"],
+    ]
 
 
 @pytest.mark.slow

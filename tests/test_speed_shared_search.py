@@ -136,11 +136,13 @@ def _frame(rows: list) -> pd.DataFrame:
     )
 
 
-def brute_force(q: pd.DataFrame, c: pd.DataFrame, cols: list[str], fitted: list) -> np.ndarray:
+def brute_force(
+    q: pd.DataFrame, c: pd.DataFrame, cols: list[str], fitted: list, schema: Schema = TIE_SCHEMA
+) -> np.ndarray:
     """Gower sums by the definition, column by column (ranges over ``fitted``)."""
     total = np.zeros((len(q), len(c)))
     for col in cols:
-        if TIE_SCHEMA.kind(col).is_numeric:
+        if schema.kind(col).is_numeric:
             u, v = q[col].to_numpy(float)[:, None], c[col].to_numpy(float)[None, :]
             both = np.concatenate([f[col].to_numpy(float) for f in fitted])
             r = np.nanmax(both) - np.nanmin(both) if np.isfinite(both).any() else 0.0
@@ -212,20 +214,7 @@ def _index_frame(rows: list) -> pd.DataFrame:
 
 
 def _brute(q: pd.DataFrame, c: pd.DataFrame, cols: list[str], schema: Schema) -> np.ndarray:
-    total = np.zeros((len(q), len(c)))
-    for col in cols:
-        if schema.kind(col).is_numeric:
-            u, v = q[col].to_numpy(float)[:, None], c[col].to_numpy(float)[None, :]
-            both = np.concatenate([q[col].to_numpy(float), c[col].to_numpy(float)])
-            r = np.nanmax(both) - np.nanmin(both) if np.isfinite(both).any() else 0.0
-            diff = np.abs(u - v) / r if r > 0 else np.zeros_like(u - v)
-            mu, mv = np.isnan(u), np.isnan(v)
-            total += np.where(mu & mv, 0.0, np.where(mu | mv, 1.0, diff))
-        else:
-            u = q[col].astype(object).where(q[col].notna(), None).to_numpy()[:, None]
-            v = c[col].astype(object).where(c[col].notna(), None).to_numpy()[None, :]
-            total += u != v
-    return total
+    return brute_force(q, c, cols, [q, c], schema)
 
 
 def _check_against_brute_force(q: pd.DataFrame, c: pd.DataFrame, max_groups: int) -> None:
