@@ -385,6 +385,64 @@ def _size_correction(
         return 1.0
 
 
+#: Release rows matched per block in the multivariate search (candidates x rows booleans).
+MATCH_BLOCK_CELLS = 1 << 24
+#: ... and at least this many rows per block.
+MATCH_BLOCK_MIN_ROWS = 4096
+
+
+def _count_matches(
+    syn_cols: _Columns,
+    cols: list[str],
+    col_index: dict[str, int],
+    numeric: set[str],
+    medians: dict[str, float],
+    isnan_syn: dict[str, np.ndarray],
+    rows: np.ndarray,
+    chosen: np.ndarray,
+) -> np.ndarray:
+    """How many release rows the predicate of each candidate (record ``rows[i]`` on the columns
+    ``chosen[i]``, as :func:`_record_query` writes it) matches, counted up to 2: only 1 matters.
+
+    The release is matched in blocks of rows, narrowed column by column; a candidate that has
+    matched twice leaves the later blocks, so on a large release most candidates (not unique)
+    cost one block, not the whole release."""
+    n_rows = syn_cols.n
+    counts = np.zeros(len(rows), dtype=np.int64)
+    alive = np.arange(len(rows))
+    lo = 0
+    while lo < n_rows and alive.size:
+        hi = min(n_rows, lo + max(MATCH_BLOCK_MIN_ROWS, MATCH_BLOCK_CELLS // alive.size))
+        match = np.ones((alive.size, hi - lo), dtype=bool)
+        used = chosen[alive]
+        for c in cols:
+            which = np.flatnonzero((used == col_index[c]).any(axis=1))
+            if which.size == 0:
+                continue
+            rr = rows[alive[which]]
+            if c in numeric:
+                full = syn_cols.num[c]
+                x = full[lo:hi]
+                v = full[rr]
+                nan_v = np.isnan(v)
+                up = (v > medians[c]) & ~nan_v
+                down = ~up & ~nan_v
+                with np.errstate(invalid="ignore"):
+                    if up.any():
+                        match[which[up]] &= x[None, :] >= v[up][:, None]
+                    if down.any():
+                        match[which[down]] &= x[None, :] <= v[down][:, None]
+                if nan_v.any():
+                    match[which[nan_v]] &= isnan_syn[c][None, lo:hi]
+            else:
+                k = syn_cols.cat[c]
+                match[which] &= k[None, lo:hi] == k[rr][:, None]
+        counts[alive] += match.sum(axis=1)
+        alive = alive[counts[alive] < 2]
+        lo = hi
+    return np.minimum(counts, 2)
+
+
 def singling_out_attack(
     data: AuditData,
     *,
@@ -468,11 +526,8 @@ def singling_out_attack(
         }
         col_index = {c: i for i, c in enumerate(cols)}
         isnan_syn = {c: np.isnan(syn_cols.num[c]) for c in numeric}
-        # Candidates per batch: 256, fewer on a release so large that their match rows would
-        # pass 64 MiB (the batch size draws the random numbers: unchanged below 262,144 rows).
-        per_batch = max(1, min(256, (1 << 26) // max(len(syn), 1)))
         while len(queries) < n_attacks and attempts < limit:
-            batch = min(per_batch, limit - attempts)
+            batch = min(256, limit - attempts)
             rows = rng.integers(0, len(syn), size=batch)
             chosen = np.argsort(rng.random((batch, len(cols))), axis=1)[:, :n_cols]
             subsets = [tuple(sorted(cols[j] for j in ch)) for ch in chosen]
@@ -480,32 +535,10 @@ def singling_out_attack(
             # matches its own predicate twice and fails below. (Looking duplicates up first, one
             # pandas ``duplicated`` per column subset, cost 7x the matching on real tables.)
             cand = np.arange(batch)
-            # Matches of every candidate in the release at once: one boolean row per candidate,
-            # narrowed column by column (the same predicates _record_query writes down).
-            match = np.ones((cand.size, len(syn)), dtype=bool)
-            used = chosen[cand]
-            for c in cols:
-                which = np.flatnonzero((used == col_index[c]).any(axis=1))
-                if which.size == 0:
-                    continue
-                rr = rows[cand[which]]
-                if c in numeric:
-                    x = syn_cols.num[c]
-                    v = x[rr]
-                    nan_v = np.isnan(v)
-                    up = (v > medians[c]) & ~nan_v
-                    down = ~up & ~nan_v
-                    with np.errstate(invalid="ignore"):
-                        if up.any():
-                            match[which[up]] &= x[None, :] >= v[up][:, None]
-                        if down.any():
-                            match[which[down]] &= x[None, :] <= v[down][:, None]
-                    if nan_v.any():
-                        match[which[nan_v]] &= isnan_syn[c][None, :]
-                else:
-                    k = syn_cols.cat[c]
-                    match[which] &= k[None, :] == k[rr][:, None]
-            unique = match.sum(axis=1) == 1
+            counts = _count_matches(
+                syn_cols, cols, col_index, numeric, medians, isnan_syn, rows, chosen
+            )
+            unique = counts == 1
             done_at = batch
             for pos in np.flatnonzero(unique):
                 i = int(cand[pos])
