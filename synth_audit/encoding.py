@@ -577,11 +577,11 @@ def _value_index(qcat: np.ndarray, ccat: np.ndarray, gstart: np.ndarray) -> tupl
     pos: list[int] = []
     rows: list[np.ndarray] = []
     offs: list[np.ndarray] = []
-    if n_c >= INDEX_MIN_CANDIDATES:
+    if n_c >= INDEX_MIN_CANDIDATES and len(qcat):
         for t in range(ccat.shape[1]):
             n_codes = int(max(ccat[:, t].max(initial=-1), qcat[:, t].max(initial=-1))) + 1
             counts = np.bincount(ccat[:, t], minlength=n_codes)
-            if not len(qcat) or counts[qcat[:, t]].mean() > INDEX_BUCKET_SHARE * n_c:
+            if counts[qcat[:, t]].mean() > INDEX_BUCKET_SHARE * n_c:
                 continue
             order = np.argsort(ccat[:, t], kind="stable")
             pos.append(t)

@@ -124,16 +124,18 @@ TIE_SCHEMA = Schema(
 )
 
 
-def _frame(rows: list) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "x": [np.nan if r[0] is None else r[0] for r in rows],
-            "y": [np.nan if r[1] is None else r[1] for r in rows],
-            "c": pd.Series([r[2] for r in rows], dtype=object),
-            "d": pd.Series([r[3] for r in rows], dtype=object),
-            "e": [r[4] for r in rows],
-        }
-    )
+def _frame(rows: list, schema: Schema = TIE_SCHEMA) -> pd.DataFrame:
+    """Rows of tuples (None: missing) as a frame of ``schema``'s columns, in order."""
+    out: dict[str, object] = {}
+    for j, spec in enumerate(schema.columns):
+        values = [r[j] for r in rows]
+        if spec.kind is ColumnKind.NUMERIC:
+            out[spec.name] = [np.nan if v is None else v for v in values]
+        elif spec.kind is ColumnKind.CATEGORICAL:
+            out[spec.name] = pd.Series(values, dtype=object)
+        else:
+            out[spec.name] = values
+    return pd.DataFrame(out)
 
 
 def brute_force(
@@ -201,26 +203,10 @@ INDEX_SCHEMA = Schema(
 )
 
 
-def _index_frame(rows: list) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "x": [np.nan if r[0] is None else r[0] for r in rows],
-            "y": [np.nan if r[1] is None else r[1] for r in rows],
-            "c": pd.Series([r[2] for r in rows], dtype=object),
-            "d": pd.Series([r[3] for r in rows], dtype=object),
-            "e": pd.Series([r[4] for r in rows], dtype=object),
-        }
-    )
-
-
-def _brute(q: pd.DataFrame, c: pd.DataFrame, cols: list[str], schema: Schema) -> np.ndarray:
-    return brute_force(q, c, cols, [q, c], schema)
-
-
 def _check_against_brute_force(q: pd.DataFrame, c: pd.DataFrame, max_groups: int) -> None:
     cols = list(INDEX_SCHEMA.used)
     enc = MixedEncoder(INDEX_SCHEMA).fit([q, c])
-    full = _brute(q, c, cols, INDEX_SCHEMA)
+    full = brute_force(q, c, cols, [q, c], INDEX_SCHEMA)
     best = full.min(axis=1)
     d, i = nearest_gower(q, c, enc, cols, max_groups=max_groups, n_jobs=1)
     assert np.array_equal(i, np.argmax(full <= best[:, None] + 1e-9, axis=1))
@@ -228,7 +214,7 @@ def _check_against_brute_force(q: pd.DataFrame, c: pd.DataFrame, max_groups: int
     dist, idx = nearest_gower_multi(q, c, enc, cols, max_groups=max_groups, n_jobs=1)
     for j, col in enumerate(cols):
         rest = [x for x in cols if x != col]
-        sub = _brute(q, c, rest, INDEX_SCHEMA)
+        sub = brute_force(q, c, rest, [q, c], INDEX_SCHEMA)
         low = sub.min(axis=1)
         assert np.array_equal(idx[:, j], np.argmax(sub <= low[:, None] + 1e-9, axis=1)), col
         assert dist[:, j] == pytest.approx(low / len(rest), abs=1e-12), col
@@ -250,7 +236,7 @@ def test_value_index_search_is_exact(qr: list, cr: list, max_groups: int) -> Non
         mock.patch.object(encoding, "INDEX_BUCKET_SHARE", 1.0),
         mock.patch.object(encoding, "INDEX_MIN_CANDIDATES", 1),
     ):
-        _check_against_brute_force(_index_frame(qr), _index_frame(cr), max_groups)
+        _check_against_brute_force(_frame(qr, INDEX_SCHEMA), _frame(cr, INDEX_SCHEMA), max_groups)
 
 
 def test_value_index_is_built_for_high_cardinality_columns_and_exact() -> None:

@@ -534,14 +534,12 @@ def singling_out_attack(
             # Every candidate is matched against the release: a record duplicated on its columns
             # matches its own predicate twice and fails below. (Looking duplicates up first, one
             # pandas ``duplicated`` per column subset, cost 7x the matching on real tables.)
-            cand = np.arange(batch)
             counts = _count_matches(
                 syn_cols, cols, col_index, numeric, medians, isnan_syn, rows, chosen
             )
-            unique = counts == 1
             done_at = batch
-            for pos in np.flatnonzero(unique):
-                i = int(cand[pos])
+            for pos in np.flatnonzero(counts == 1):
+                i = int(pos)
                 q = _record_query(
                     values, int(rows[i]), list(subsets[i]), numeric, medians, datetimes
                 )
